@@ -1,0 +1,105 @@
+"""Tenants (customer organisations), the people in them, and dashboard memberships."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from platforms.keys import Platform
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).")
+
+
+def default_reminder_hours() -> list[int]:
+    return [24, 72]
+
+
+class Tenant(models.Model):
+    class AdminConfirmations(models.TextChoices):
+        PER_USER = "per_user", "One message per re-synced user"
+        DAILY_DIGEST = "daily_digest", "One daily digest"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+    primary_platform = models.CharField(max_length=16, choices=Platform.choices)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    entra_tenant_id = models.CharField(
+        max_length=64, blank=True, help_text="Directory (tenant) id in Microsoft Entra, if any."
+    )
+    # Prompt policy: when to remind an ignored prompt, when to escalate, when to stay quiet.
+    reminder_hours = models.JSONField(
+        default=default_reminder_hours, help_text="Hours after the first prompt to remind."
+    )
+    escalate_after_hours = models.PositiveIntegerField(
+        default=7 * 24, help_text="Hours after which an ignored user prompt goes to the admins."
+    )
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    admin_confirmations = models.CharField(
+        max_length=16, choices=AdminConfirmations.choices, default=AdminConfirmations.PER_USER
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    """Someone whose chat Mio relays; may be a tenant admin. Not a Django user."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="people")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    is_tenant_admin = models.BooleanField(default=False)
+    preferred_platform = models.CharField(max_length=16, choices=Platform.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "email"], name="person_unique_email_per_tenant"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "is_tenant_admin"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Membership(models.Model):
+    """A dashboard user's access to one tenant."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin (can act)"
+        VIEWER = "viewer", "Viewer (read only)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ADMIN)
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        help_text="The person this dashboard user is in the tenant, if any.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant} ({self.role})"

@@ -1,0 +1,54 @@
+"""Secrets for the embedded default: generated once under var/, refused in production.
+
+The embedded default must run with nothing set, so on first run it generates a Django secret key
+and a Fernet token key and keeps them under ``var/`` (mode 0600). Production (``DEBUG`` off) must
+be given real secrets; generating one there would silently invalidate sessions or, worse, make
+stored tokens unreadable after a redeploy, so it refuses to start instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def generated_secret(
+    name: str, *, value: str | None, debug: bool, var_dir: Path, make: Callable[[], str]
+) -> str:
+    """Return ``value`` if set; otherwise a secret kept under var/ (development only)."""
+    if value:
+        return value
+    if not debug:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Production mode (DEBUG=off) refuses to generate secrets: "
+            f"set {name} in the environment (see docs/operations.md)."
+        )
+    path = var_dir / name.lower()
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    made = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(made)
+    print(
+        f"WARNING: generated {name} in {path} for the embedded default. "
+        f"Production must set {name} in the environment.",
+        file=sys.stderr,
+    )
+    return made
+
+
+def make_django_secret() -> str:
+    return secrets.token_urlsafe(50)
+
+
+def make_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()

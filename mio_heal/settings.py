@@ -1,0 +1,250 @@
+"""Settings for Mio Auto Heal, read from the environment (django-environ).
+
+With nothing set this is the *embedded default*: DEBUG on, SQLite under ``var/``, django-q2 on the
+ORM broker, the platform sandbox mounted under ``/sandbox/``, and secrets generated under ``var/``.
+Production sets ``DEBUG=off`` and must then give ``SECRET_KEY``, ``TOKEN_ENCRYPTION_KEYS`` and
+``ALLOWED_HOSTS``; see docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+
+from mio_heal.secrets import generated_secret, make_django_secret, make_fernet_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+
+DEBUG = env.bool("DEBUG", default=True)
+
+SECRET_KEY = generated_secret(
+    "SECRET_KEY",
+    value=env.str("SECRET_KEY", default=""),
+    debug=DEBUG,
+    var_dir=VAR_DIR,
+    make=make_django_secret,
+)
+# Comma-separated Fernet keys, newest first: the first encrypts, all of them decrypt.
+TOKEN_ENCRYPTION_KEYS = [
+    k.strip()
+    for k in generated_secret(
+        "TOKEN_ENCRYPTION_KEYS",
+        value=env.str("TOKEN_ENCRYPTION_KEYS", default=""),
+        debug=DEBUG,
+        var_dir=VAR_DIR,
+        make=make_fernet_key,
+    ).split(",")
+    if k.strip()
+]
+
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+if not DEBUG and not ALLOWED_HOSTS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("ALLOWED_HOSTS is not set; production needs the site's host names.")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_q",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.microsoft",
+    "accounts",
+    "tokens",
+    "notifications",
+    "platforms",
+    "platforms.sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "mio_heal.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "mio_heal.urls"
+WSGI_APPLICATION = "mio_heal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mio_heal.context.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'mio.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Workers and the web server share the file: wait for locks instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Browser tests run a live server thread beside the test: a file (not :memory:) gives each
+    # thread its own connection. One file per test process, removed when the run ends.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/dashboard/"
+
+# --- django-allauth (dashboard login) -------------------------------------------------------
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+
+# --- email (the last-resort prompt channel) ---------------------------------------------------
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mio Auto Heal <autoheal@localhost>")
+if "EMAIL_URL" in os.environ:
+    vars().update(env.email_url("EMAIL_URL"))
+
+# --- django-q2 (all background work) ---------------------------------------------------------
+Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
+Q_CLUSTER: dict = {
+    "name": "mio_heal",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=300),
+    "retry": env.int("Q_RETRY", default=360),
+    "max_attempts": 3,
+    "poll": 0.5,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 500,
+    "sync": env.bool("MIO_QUEUE_SYNC", default=False),
+}
+if Q_REDIS_URL:
+    Q_CLUSTER["redis"] = Q_REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- the platforms and their sandbox ------------------------------------------------------------
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# Where the adapters find the sandbox; tests point it at their live server.
+SANDBOX_URL = env.str("SANDBOX_URL", default=f"{SITE_URL}/sandbox").rstrip("/")
+
+
+# Per-platform app registration (client id / secret, signing secrets). In sandbox mode the
+# defaults are the sandbox's demo app; production sets them from the environment.
+def _app_setting(name: str, sandbox_default: str) -> str:
+    """A platform app setting from the environment; the sandbox's demo app when sandboxed."""
+    return env.str(name, default=sandbox_default if SANDBOX_ENABLED else "")
+
+
+PLATFORM_APPS = {
+    "slack": {
+        "client_id": _app_setting("SLACK_CLIENT_ID", "1111.2222"),
+        "client_secret": _app_setting("SLACK_CLIENT_SECRET", "sandbox-slack-secret"),
+        "signing_secret": _app_setting("SLACK_SIGNING_SECRET", "sandbox-slack-signing"),
+    },
+    "teams": {
+        "client_id": _app_setting("MICROSOFT_CLIENT_ID", "00000000-0000-4000-8000-00000000a11e"),
+        "client_secret": _app_setting("MICROSOFT_CLIENT_SECRET", "sandbox-entra-secret"),
+        "bot_app_id": _app_setting("TEAMS_BOT_APP_ID", "00000000-0000-4000-8000-0000000000b0"),
+        "bot_app_secret": _app_setting("TEAMS_BOT_APP_SECRET", "sandbox-bot-secret"),
+        "graph_client_state": _app_setting("GRAPH_CLIENT_STATE", "sandbox-graph-client-state"),
+    },
+    "zoom": {
+        "client_id": _app_setting("ZOOM_CLIENT_ID", "sandboxzoomclient"),
+        "client_secret": _app_setting("ZOOM_CLIENT_SECRET", "sandbox-zoom-secret"),
+        "webhook_secret": _app_setting("ZOOM_WEBHOOK_SECRET", "sandbox-zoom-webhook"),
+        "bot_jid": _app_setting("ZOOM_BOT_JID", "v1sandboxbot@xmpp.zoom.us"),
+    },
+    "webex": {
+        "client_id": _app_setting("WEBEX_CLIENT_ID", "Csandboxwebexclient"),
+        "client_secret": _app_setting("WEBEX_CLIENT_SECRET", "sandbox-webex-secret"),
+        "bot_token": _app_setting("WEBEX_BOT_TOKEN", ""),
+    },
+}
+# Bounded network behaviour shared by every adapter.
+PLATFORM_HTTP_TIMEOUT = env.float("PLATFORM_HTTP_TIMEOUT", default=10.0)
+
+# --- security ----------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if env.bool("BEHIND_TLS_PROXY", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- logging: tokens never reach a log line ----------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "mio_heal.logging.RedactTokensFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "msal": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+admin.site.site_header = "Mio Auto Heal"
+admin.site.site_title = "Mio Auto Heal"
+admin.site.index_title = "Operations console"
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("platforms.sandbox.urls")))

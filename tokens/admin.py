@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from mio_heal.admin_tools import CappedCountPaginator, mask
+from tokens.models import CheckRecord, Credential, Installation, PlatformAccount
+
+
+class BigTableAdmin(admin.ModelAdmin):
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+
+@admin.register(Credential)
+class CredentialAdmin(BigTableAdmin):
+    list_display = [
+        "id",
+        "tenant",
+        "platform",
+        "kind",
+        "state",
+        "situation",
+        "expires_at",
+        "last_checked_at",
+        "next_check_at",
+    ]
+    list_filter = ["state", "situation", "platform", "kind"]
+    list_select_related = ["tenant"]
+    search_fields = ["account__person__email", "account__upstream_user_id", "tenant__slug"]
+    # Tokens are never shown nor edited here: the vault field has no form field, and the
+    # read-only views below say only whether a token is stored.
+    readonly_fields = [
+        "access_token_stored",
+        "refresh_token_stored",
+        "last_evidence",
+        "claimed_until",
+        "claimed_by",
+        "created_at",
+        "updated_at",
+    ]
+    raw_id_fields = ["tenant"]
+    date_hierarchy = None
+
+    @admin.display(description="Access token")
+    def access_token_stored(self, obj: Credential) -> str:
+        return mask(obj.access_token)
+
+    @admin.display(description="Refresh token")
+    def refresh_token_stored(self, obj: Credential) -> str:
+        return mask(obj.refresh_token)
+
+
+@admin.register(PlatformAccount)
+class PlatformAccountAdmin(BigTableAdmin):
+    list_display = ["person", "platform", "upstream_user_id", "workspace_id", "credential_state"]
+    list_filter = ["platform", "credential__state", "credential__situation"]
+    list_select_related = ["person", "credential"]
+    search_fields = ["person__email", "person__name", "upstream_user_id", "email"]
+    raw_id_fields = ["person", "credential"]
+
+    @admin.display(description="State", ordering="credential__state")
+    def credential_state(self, obj: PlatformAccount) -> str:
+        return obj.credential.get_state_display() if obj.credential else "—"
+
+
+@admin.register(Installation)
+class InstallationAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "platform", "workspace_id", "bot_user_id", "is_active"]
+    list_filter = ["platform", "is_active"]
+    list_select_related = ["tenant"]
+    search_fields = ["tenant__name", "workspace_id", "bot_user_id"]
+    raw_id_fields = ["tenant", "credential"]
+
+
+@admin.register(CheckRecord)
+class CheckRecordAdmin(BigTableAdmin):
+    list_display = ["checked_at", "credential", "source", "outcome", "situation", "latency_ms"]
+    list_filter = ["outcome", "situation", "source"]
+    list_select_related = ["credential"]
+    search_fields = ["credential__account__person__email"]
+    raw_id_fields = ["credential"]
+    readonly_fields = ["evidence"]
