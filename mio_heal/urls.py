@@ -13,6 +13,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("hooks/", include("platforms.hooks_urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

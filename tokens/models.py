@@ -59,6 +59,8 @@ class Credential(models.Model):
     # A worker's claim; it lapses by itself if the worker dies.
     claimed_until = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=64, blank=True)
+    # Held while a refresh is in flight (rotating refresh tokens must never be redeemed twice).
+    refresh_locked_until = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

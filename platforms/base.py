@@ -1,0 +1,211 @@
+"""The adapter contract every platform implements, and the shared check/refresh logic.
+
+A platform package overrides only what is its own: how to redeem a refresh token, how to probe
+an access token, how to send a message, how its OAuth flow runs, and its error table. Locking,
+persisting rotated tokens and the order of a check live here, once.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils import timezone
+
+from platforms.errors import ErrorTable, Evidence, PlatformError
+from platforms.messages import Message
+from tokens.secret import reveal
+from tokens.situations import Situation
+
+if TYPE_CHECKING:
+    from tokens.models import Credential, Installation, PlatformAccount
+
+# Refresh an access token this long before it expires rather than wait for a 401.
+EXPIRY_MARGIN = timedelta(minutes=5)
+
+
+@dataclass
+class TokenGrant:
+    """What a token endpoint returned, in plain words."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_in: int | None = None  # seconds
+    refresh_expires_in: int | None = None  # seconds, when the platform says
+    scopes: list[str] = field(default_factory=list)
+    upstream_user_id: str = ""
+    workspace_id: str = ""
+    email: str = ""
+
+    def __repr__(self) -> str:  # never print tokens
+        return f"<TokenGrant user={self.upstream_user_id!r} expires_in={self.expires_in}>"
+
+
+@dataclass
+class Identity:
+    """Who the access token belongs to, as the platform's identity call says."""
+
+    upstream_user_id: str
+    workspace_id: str = ""
+    email: str = ""
+
+
+@dataclass
+class CheckOutcome:
+    situation: Situation | None  # None: healthy
+    evidence: Evidence | None = None
+    refreshed: bool = False
+    identity: Identity | None = None
+    latency_ms: int = 0
+
+    @property
+    def healthy(self) -> bool:
+        return self.situation is None
+
+    @property
+    def transient(self) -> bool:
+        return self.situation == Situation.TRANSIENT
+
+
+@dataclass
+class OAuthStart:
+    """Where to send the browser, and what to keep server-side until it comes back."""
+
+    url: str
+    flow: dict[str, Any]  # JSON-serialisable; holds state, PKCE verifier, nonce…
+
+
+@dataclass
+class SendResult:
+    message_id: str = ""
+    conversation_id: str = ""  # Teams: the 1:1 conversation to cache on the account
+
+
+class PlatformAdapter(ABC):
+    key: ClassVar[str]
+    label: ClassVar[str]
+    errors: ClassVar[ErrorTable]
+    # The refresh token dies after this long unused (None: it does not, or no refresh tokens).
+    refresh_idle_limit: ClassVar[timedelta | None] = None
+    # Each refresh returns a new refresh token and voids the old one (Slack, Zoom).
+    rotating_refresh_tokens: ClassVar[bool] = False
+    # Teams: every check redeems the refresh token, since that is where Entra enforces CA,
+    # consent, disabled users and revocation.
+    refresh_on_every_check: ClassVar[bool] = False
+
+    # --- what each platform implements ---------------------------------------------------------
+    @abstractmethod
+    def redeem_refresh_token(self, credential: Credential, refresh_token: str) -> TokenGrant:
+        """Call the token endpoint; raise PlatformError classified by the error table."""
+
+    @abstractmethod
+    def probe(self, credential: Credential, access_token: str) -> Identity:
+        """The cheap identity call; raise PlatformError (ACCESS_TOKEN_EXPIRED on a stale token)."""
+
+    @abstractmethod
+    def send(
+        self, installation: Installation, account: PlatformAccount, message: Message
+    ) -> SendResult:
+        """Deliver ``message`` to ``account`` as the Mio bot, in the platform's native format."""
+
+    @abstractmethod
+    def render(self, message: Message) -> dict[str, Any]:
+        """The native payload for ``message`` (Block Kit, Adaptive Card, Zoom chatbot content)."""
+
+    @abstractmethod
+    def begin_oauth(self, *, redirect_uri: str, login_hint: str = "") -> OAuthStart:
+        """The authorize URL with state (and PKCE where supported) and the flow to keep."""
+
+    @abstractmethod
+    def finish_oauth(
+        self, flow: dict[str, Any], params: dict[str, str], *, redirect_uri: str
+    ) -> TokenGrant:
+        """Check state, exchange the code; the grant names the upstream user it belongs to."""
+
+    def classify_relay_error(self, status: int | None, body: Any) -> PlatformError:
+        """Turn a relay's raw platform error into a classified error (on-use detection)."""
+        raise NotImplementedError
+
+    # --- shared behaviour --------------------------------------------------------------------
+    def check(self, credential: Credential) -> CheckOutcome:
+        """Probe the credential, refreshing first when due; classify what went wrong."""
+        started = time.monotonic()
+        refreshed = False
+        try:
+            if self.refresh_on_every_check or self._expiring(credential):
+                credential = self.refresh(credential)
+                refreshed = True
+            try:
+                identity = self.probe(credential, reveal(credential.access_token) or "")
+            except PlatformError as err:
+                if err.situation != Situation.ACCESS_TOKEN_EXPIRED or refreshed:
+                    raise
+                credential = self.refresh(credential)
+                refreshed = True
+                identity = self.probe(credential, reveal(credential.access_token) or "")
+        except PlatformError as err:
+            return CheckOutcome(
+                err.situation, err.evidence, refreshed, latency_ms=_ms_since(started)
+            )
+        return CheckOutcome(None, None, refreshed, identity, latency_ms=_ms_since(started))
+
+    def refresh(self, credential: Credential) -> Credential:
+        """Refresh under the per-credential lock and store the new tokens at once.
+
+        Returns the fresh credential. If another worker refreshed it while we waited for the
+        lock, its tokens are used and the refresh token is not redeemed a second time.
+        """
+        from tokens.locking import refresh_lock
+
+        seen_refresh_at = credential.last_refreshed_at
+        with refresh_lock(credential.pk) as locked:
+            if locked.last_refreshed_at != seen_refresh_at and not self._expiring(locked):
+                return locked
+            refresh_token = reveal(locked.refresh_token)
+            if not refresh_token:
+                raise PlatformError(
+                    Situation.GRANT_REVOKED,
+                    Evidence(
+                        platform=self.key,
+                        endpoint="token",
+                        error="no_refresh_token",
+                        description="No refresh token is stored; a fresh sign-in is needed.",
+                    ),
+                )
+            grant = self.redeem_refresh_token(locked, refresh_token)
+            store_grant(locked, grant)
+            return locked
+
+    def _expiring(self, credential: Credential) -> bool:
+        return (
+            credential.expires_at is not None
+            and credential.expires_at <= timezone.now() + EXPIRY_MARGIN
+        )
+
+
+def store_grant(credential: Credential, grant: TokenGrant) -> None:
+    """Persist a grant the moment it arrives (a rotated refresh token exists nowhere else)."""
+    now = timezone.now()
+    credential.access_token = grant.access_token
+    credential.expires_at = now + timedelta(seconds=grant.expires_in) if grant.expires_in else None
+    fields = ["access_token", "expires_at", "last_refreshed_at", "refresh_token_last_used_at"]
+    if grant.refresh_token:
+        credential.refresh_token = grant.refresh_token
+        credential.refresh_token_issued_at = now
+        fields += ["refresh_token", "refresh_token_issued_at"]
+    if grant.refresh_expires_in:
+        credential.refresh_token_expires_at = now + timedelta(seconds=grant.refresh_expires_in)
+        fields.append("refresh_token_expires_at")
+    if grant.scopes:
+        credential.scopes = grant.scopes
+        fields.append("scopes")
+    credential.last_refreshed_at = now
+    credential.refresh_token_last_used_at = now
+    credential.save(update_fields=[*fields, "updated_at"])
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,36 @@
+"""The neutral message: what to say, decided by ``notifications``; each platform decides the look."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    url: str
+    primary: bool = True
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    text: str
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    tone: Literal["info", "warning", "success"] = "info"
+    # Stable per logical message: a platform that supports idempotent sends gets it, and the
+    # sandbox records it, so a retried delivery is recognisable.
+    idempotency_key: str = ""
+
+    def plain_text(self) -> str:
+        """Markdown-ish fallback for clients that cannot render cards (and for email)."""
+        lines = [f"**{self.title}**", "", self.text]
+        if self.facts:
+            lines.append("")
+            lines += [f"- {k}: {v}" for k, v in self.facts]
+        if self.actions:
+            lines.append("")
+            lines += [f"[{a.label}]({a.url})" for a in self.actions]
+        return "\n".join(lines)

@@ -1,0 +1,36 @@
+"""Human pages of the sandbox: who is there, and each person's inbox per platform."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from platforms.sandbox.models import SandboxMessage, SandboxUser
+from platforms.sandbox.registry import available
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    fakes = available()
+    users = SandboxUser.objects.order_by("platform", "email")
+    return render(request, "sandbox/home.html", {"fakes": fakes, "users": users})
+
+
+def inbox(request: HttpRequest, platform: str, email: str) -> HttpResponse:
+    fake = available().get(platform)
+    if fake is None:
+        raise Http404("unknown platform")
+    messages = SandboxMessage.objects.filter(platform=platform, recipient=email.lower()).order_by(
+        "at", "pk"
+    )
+    items = [{"message": m, **fake.inbox_context(m)} for m in messages]
+    return render(
+        request,
+        "sandbox/inbox.html",
+        {
+            "platform": platform,
+            "label": fake.key,
+            "email": email,
+            "items": items,
+            "item_template": f"sandbox/inbox/{platform}.html",
+        },
+    )

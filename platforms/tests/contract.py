@@ -1,0 +1,259 @@
+"""The platform contract: every adapter runs this same suite against its sandbox fake.
+
+A platform's test module subclasses ``PlatformContract``, names its ``platform``, lists the raw
+failure bodies it must classify (``scripted_cases``) and says how to validate its native
+message payload. A fifth platform gets the whole suite by doing the same.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+from django.utils import timezone
+
+from platforms.base import PlatformAdapter
+from platforms.messages import Action, Message
+from platforms.registry import get_adapter
+from platforms.sandbox.registry import get_fake
+from tests.factories import make_person, make_tenant
+from tokens.models import Credential, Installation, PlatformAccount
+from tokens.provisioning import attach_account, grant_from_dict
+from tokens.situations import Situation
+
+# What the check reads back for a situation set in the sandbox, when it is not the situation
+# itself: an expired access token is healed silently, so the account reads healthy.
+HEALED_SILENTLY = {Situation.ACCESS_TOKEN_EXPIRED.value}
+
+
+@dataclass(frozen=True)
+class ScriptCase:
+    """A raw response replayed on ``endpoint`` and the situation it must classify as."""
+
+    id: str
+    endpoint: str
+    status: int
+    body: Any
+    expected: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+SAMPLE = Message(
+    title="Your Slack connection needs you",
+    text="Mio can no longer relay your messages. Re-sync in two clicks.",
+    facts=[("Platform", "Slack"), ("Since", "2026-11-27 08:55 UTC")],
+    actions=[Action("Re-sync your account", "https://heal.example.com/r/abc")],
+    tone="warning",
+    idempotency_key="contract-sample-1",
+)
+
+
+class PlatformContract:
+    platform: ClassVar[str]
+    scripted_cases: ClassVar[list[ScriptCase]] = []
+
+    # --- per platform ------------------------------------------------------------------------
+    def validate_payload(self, payload: dict[str, Any]) -> None:
+        """Assert that a delivered payload is valid for the platform (schema, Block Kit…)."""
+        raise NotImplementedError
+
+    # --- fixtures ----------------------------------------------------------------------------
+    @pytest.fixture
+    def adapter(self) -> PlatformAdapter:
+        return get_adapter(self.platform)
+
+    @pytest.fixture
+    def account(self, sandbox) -> PlatformAccount:
+        tenant = make_tenant(primary_platform=self.platform)
+        person = make_person(tenant, email=f"ada@{tenant.slug}.example", name="Ada Lovelace")
+        data = sandbox.provision(self.platform, person.email, person.name)
+        account = attach_account(person, self.platform, grant_from_dict(data["grant"]))
+        bot = get_fake(self.platform).provision_bot(account.workspace_id)
+        credential = Credential.objects.create(
+            tenant=tenant,
+            platform=self.platform,
+            kind=Credential.Kind.BOT,
+            access_token=bot.get("bot_token") or None,
+        )
+        Installation.objects.create(
+            tenant=tenant,
+            platform=self.platform,
+            workspace_id=account.workspace_id,
+            bot_user_id=bot.get("bot_user_id", ""),
+            service_url=bot.get("service_url", ""),
+            credential=credential,
+        )
+        return account
+
+    def credential(self, account: PlatformAccount) -> Credential:
+        return Credential.objects.get(pk=account.credential_id)
+
+    # --- the contract ------------------------------------------------------------------------
+    def test_it_reads_a_healthy_account(self, sandbox, adapter, account) -> None:
+        outcome = adapter.check(self.credential(account))
+        assert outcome.healthy, outcome.evidence
+        assert outcome.identity is not None
+        assert outcome.identity.upstream_user_id == account.upstream_user_id
+
+    def test_it_reads_back_each_situation_the_platform_can_produce(
+        self, sandbox, adapter, account, situation
+    ) -> None:
+        sandbox.situation(self.platform, account.person.email, situation)
+        outcome = adapter.check(self.credential(account))
+        if situation in HEALED_SILENTLY:
+            assert outcome.healthy, outcome.evidence
+            assert outcome.refreshed
+        else:
+            assert outcome.situation == situation, outcome.evidence
+            assert outcome.evidence is not None
+            assert outcome.evidence.platform == self.platform
+            assert outcome.evidence.error or outcome.evidence.http_status
+
+    def test_it_is_healthy_again_once_the_situation_heals(self, sandbox, adapter, account) -> None:
+        situation = sorted(get_fake(self.platform).situations - {"transient", *HEALED_SILENTLY})[0]
+        sandbox.situation(self.platform, account.person.email, situation)
+        assert not adapter.check(self.credential(account)).healthy
+        sandbox.situation(self.platform, account.person.email, None)
+        assert adapter.check(self.credential(account)).healthy
+
+    def test_it_classifies_raw_scripted_failures(
+        self, sandbox, adapter, account, scripted_case
+    ) -> None:
+        case: ScriptCase = scripted_case
+        if case.endpoint == "token":
+            self._expire_access_token(account)
+        sandbox.script(
+            self.platform,
+            case.endpoint,
+            user=account.person.email,
+            status=case.status,
+            body=case.body if isinstance(case.body, str) else json.dumps(case.body),
+            headers=case.headers,
+        )
+        outcome = adapter.check(self.credential(account))
+        assert outcome.situation == case.expected, outcome.evidence
+
+    def test_it_refreshes_an_expired_access_token_silently(self, sandbox, adapter, account) -> None:
+        before = self._expire_access_token(account)
+        outcome = adapter.check(self.credential(account))
+        assert outcome.healthy, outcome.evidence
+        assert outcome.refreshed
+        after = self.credential(account)
+        assert after.access_token != before.access_token
+        assert after.expires_at > timezone.now()
+
+    def test_it_stores_a_rotated_refresh_token_at_once(self, sandbox, adapter, account) -> None:
+        before = self._expire_access_token(account)
+        assert adapter.check(self.credential(account)).healthy
+        after = self.credential(account)
+        if adapter.rotating_refresh_tokens:
+            assert after.refresh_token != before.refresh_token
+            # The old one is spent: the stored one is the only one that works now.
+            self._expire_access_token(account)
+            assert adapter.check(self.credential(account)).healthy
+        assert after.refresh_token is not None
+
+    def test_it_treats_429_with_retry_after_as_transient(self, sandbox, adapter, account) -> None:
+        sandbox.script(
+            self.platform,
+            "probe",
+            user=account.person.email,
+            status=429,
+            headers={"Retry-After": "7"},
+            body=json.dumps({"error": "ratelimited"}),
+        )
+        outcome = adapter.check(self.credential(account))
+        assert outcome.transient, outcome.evidence
+        assert outcome.evidence.retry_after == 7
+
+    @pytest.mark.parametrize("status", [500, 502, 503])
+    def test_it_treats_5xx_as_transient(self, sandbox, adapter, account, status) -> None:
+        sandbox.script(self.platform, "probe", user=account.person.email, status=status, body="{}")
+        assert adapter.check(self.credential(account)).transient
+
+    def test_it_treats_a_timeout_as_transient(self, sandbox, adapter, account, settings) -> None:
+        settings.PLATFORM_HTTP_TIMEOUT = 0.3
+        sandbox.faults(self.platform, latency_ms=900)
+        outcome = adapter.check(self.credential(account))
+        assert outcome.transient, outcome.evidence
+
+    def test_it_sends_a_valid_native_message(self, sandbox, adapter, account) -> None:
+        installation = Installation.objects.get(
+            tenant=account.person.tenant, platform=self.platform
+        )
+        adapter.send(installation, account, SAMPLE)
+        delivered = sandbox.inbox(self.platform, account.person.email)
+        assert len(delivered) == 1
+        payload = json.loads(delivered[0]["payload"])
+        self.validate_payload(payload)
+        assert SAMPLE.title in delivered[0]["payload"]
+        assert SAMPLE.actions[0].url in delivered[0]["payload"]
+
+    def test_it_renders_a_valid_payload_for_every_tone(self, adapter) -> None:
+        for tone in ("info", "warning", "success"):
+            message = Message(
+                title="T", text="Body", tone=tone, actions=[Action("Go", "https://x.example/")]
+            )
+            self.validate_payload(adapter.render(message))
+
+    def test_it_runs_the_oauth_flow_and_names_the_upstream_user(
+        self, sandbox, adapter, account
+    ) -> None:
+        redirect_uri = f"{sandbox.base.rsplit('/sandbox', 1)[0]}/resync/callback/"
+        start = adapter.begin_oauth(redirect_uri=redirect_uri, login_hint=account.person.email)
+        params = self._consent(start.url, allow=True)
+        grant = adapter.finish_oauth(start.flow, params, redirect_uri=redirect_uri)
+        assert grant.upstream_user_id == account.upstream_user_id
+        assert grant.access_token
+
+    def test_it_refuses_an_oauth_answer_with_a_wrong_state(self, sandbox, adapter, account) -> None:
+        redirect_uri = f"{sandbox.base.rsplit('/sandbox', 1)[0]}/resync/callback/"
+        start = adapter.begin_oauth(redirect_uri=redirect_uri, login_hint=account.person.email)
+        params = self._consent(start.url, allow=True)
+        params["state"] = "forged-" + params.get("state", "")
+        with pytest.raises(ValueError, match="state"):
+            adapter.finish_oauth(start.flow, params, redirect_uri=redirect_uri)
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _expire_access_token(self, account: PlatformAccount) -> Credential:
+        credential = self.credential(account)
+        Credential.objects.filter(pk=credential.pk).update(
+            expires_at=timezone.now() - timedelta(minutes=1)
+        )
+        # The sandbox expires it too, so the platform really refuses the old access token.
+        from platforms.sandbox import core
+
+        core.expire_access_tokens(self.platform, account.person.email)
+        return credential
+
+    def _consent(self, authorize_url: str, *, allow: bool) -> dict[str, str]:
+        """Play the browser on the sandbox's consent page; return the redirect's query params."""
+        http = requests.Session()
+        http.trust_env = False
+        page = http.get(authorize_url, timeout=30, allow_redirects=False)
+        assert page.status_code == 200, page.text[:500]
+        answer = http.post(
+            page.url,
+            data={"decision": "allow" if allow else "deny", **_hidden_fields(page.text)},
+            timeout=30,
+            allow_redirects=False,
+        )
+        assert answer.status_code in (302, 303), answer.text[:500]
+        return {k: v[0] for k, v in parse_qs(urlparse(answer.headers["Location"]).query).items()}
+
+
+def _hidden_fields(html: str) -> dict[str, str]:
+    import re
+
+    fields = {}
+    for tag in re.findall(r"<input[^>]+type=\"hidden\"[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = (value.group(1) if value else "").replace("&amp;", "&")
+    return fields
