@@ -1,4 +1,4 @@
-"""The neutral message: what to say, decided by ``notifications``; each platform decides the look."""
+"""The neutral message: ``notifications`` decides what to say, each platform how it looks."""
 
 from __future__ import annotations
 

@@ -43,6 +43,9 @@ class SandboxToken(models.Model):
     meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"{self.platform} {self.kind} token #{self.pk}"
+
 
 class SandboxScript(models.Model):
     """Answer the next ``times_left`` calls of an endpoint with exactly this response."""
@@ -59,11 +62,17 @@ class SandboxScript(models.Model):
     class Meta:
         indexes = [models.Index(fields=["platform", "endpoint", "times_left"])]
 
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.endpoint} x{self.times_left}"
+
 
 class SandboxFaults(models.Model):
     platform = models.CharField(max_length=16, choices=Platform.choices, unique=True)
     error_rate = models.FloatField(default=0.0)
     latency_ms = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.platform}: {self.error_rate:.0%} errors, {self.latency_ms} ms"
 
 
 class SandboxMessage(models.Model):
@@ -79,3 +88,6 @@ class SandboxMessage(models.Model):
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["platform", "recipient", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.kind} to {self.recipient}"
