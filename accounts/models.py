@@ -103,3 +103,34 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant} ({self.role})"
+
+
+class ResyncLink(models.Model):
+    """A signed, expiring, single-use re-sync link bound to a person, an account and an incident.
+
+    The URL carries ``Signer(salt).sign_object({"l": pk, "n": nonce})`` (see
+    ``accounts.resync.links``): nothing secret is stored here, the signature needs SECRET_KEY,
+    and the same row always yields the same URL, so the outbox can render it at send time.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="resync_links")
+    account = models.ForeignKey(
+        "tokens.PlatformAccount", on_delete=models.CASCADE, related_name="resync_links"
+    )
+    incident = models.ForeignKey(
+        "notifications.Incident",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resync_links",
+    )
+    nonce = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "account", "-created_at"], name="resync_latest")]
+
+    def __str__(self) -> str:
+        return f"Re-sync link #{self.pk} for {self.person_id} ({self.account_id})"

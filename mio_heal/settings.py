@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "notifications",
     "platforms",
     "platforms.sandbox",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +145,12 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Mio Auto Heal"
+# Dashboard users are created by the operator (or seed_demo), never by self-service signup;
+# "Sign in with Microsoft" connects to an existing user by email (see dashboard/login.py).
+ACCOUNT_ADAPTER = "dashboard.login.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "dashboard.login.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
 # --- email (the last-resort prompt channel) ---------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -216,6 +223,46 @@ PLATFORM_APPS = {
 }
 # Bounded network behaviour shared by every adapter.
 PLATFORM_HTTP_TIMEOUT = env.float("PLATFORM_HTTP_TIMEOUT", default=10.0)
+
+# --- prompts and re-sync links (notifications, accounts.resync) --------------------------------
+# Operator alerts (operator_config) are emailed here: OPERATOR_EMAILS=ops@example.com,…
+ADMINS = [(email, email) for email in env.list("OPERATOR_EMAILS", default=[])]
+RESYNC_LINK_MAX_AGE_DAYS = env.int("RESYNC_LINK_MAX_AGE_DAYS", default=7)
+# A person may ask for a fresh link at most this often (per account).
+RESYNC_FRESH_LINK_MINUTES = env.int("RESYNC_FRESH_LINK_MINUTES", default=10)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)  # per channel, then fall back
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=30)
+NOTIFY_RETRY_MAX_SECONDS = env.int("NOTIFY_RETRY_MAX_SECONDS", default=3600)
+# How long a worker may hold an outbox row in "sending" before it counts as dead.
+NOTIFY_SEND_LEASE_SECONDS = env.int("NOTIFY_SEND_LEASE_SECONDS", default=120)
+# The first admin prompt of a tenant-wide incident waits this long to count who is affected.
+NOTIFY_GROUP_WINDOW_SECONDS = env.int("NOTIFY_GROUP_WINDOW_SECONDS", default=60)
+
+# --- "Sign in with Microsoft" for the dashboard (allauth's microsoft provider) -----------------
+SOCIALACCOUNT_PROVIDERS: dict = {}
+if env.str("MICROSOFT_CLIENT_ID", default="") or SANDBOX_ENABLED:
+    _microsoft_app = {
+        "tenant": env.str("MICROSOFT_LOGIN_TENANT", default="organizations"),
+        "email_authentication": True,
+        # Which Entra emails to trust for matching an existing dashboard user: a list of the
+        # customer's verified domains; in the sandbox every fake user's email is trusted.
+        "verified_email": env.list("MICROSOFT_VERIFIED_EMAIL_DOMAINS", default=[])
+        or SANDBOX_ENABLED,
+    }
+    if SANDBOX_ENABLED:
+        # The Teams fake serves Entra's authorize/token endpoints and Graph's /me.
+        _microsoft_app["login_url"] = f"{SANDBOX_URL}/teams/login"
+        _microsoft_app["graph_url"] = f"{SANDBOX_URL}/teams/graph"
+    SOCIALACCOUNT_PROVIDERS["microsoft"] = {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "client_id": PLATFORM_APPS["teams"]["client_id"],
+                "secret": PLATFORM_APPS["teams"]["client_secret"],
+                "settings": _microsoft_app,
+            }
+        ]
+    }
 
 # --- security ----------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

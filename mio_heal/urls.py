@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -8,12 +9,17 @@ from django.views.generic import TemplateView
 admin.site.site_header = "Mio Auto Heal"
 admin.site.site_title = "Mio Auto Heal"
 admin.site.index_title = "Operations console"
+# The staff console signs in through allauth too: one login page, rate-limited, with MFA.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("hooks/", include("platforms.hooks_urls")),
+    path("api/", include("tokens.api_urls")),
+    path("resync/", include("accounts.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -25,7 +25,7 @@ REAL_BASES: dict[str, dict[str, str]] = {
         "graph": "https://graph.microsoft.com",
         "connector": "https://smba.trafficmanager.net",
     },
-    "zoom": {"oauth": "https://zoom.us/oauth", "api": "https://api.zoom.us/v2"},
+    "zoom": {"oauth": "https://zoom.us/oauth", "api": "https://api.zoom.us"},
     "webex": {"api": "https://webexapis.com/v1"},
 }
 

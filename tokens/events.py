@@ -2,12 +2,39 @@
 
 Platform webhook views (``platforms/<kind>/webhooks.py``) verify and parse their platform's
 events, then call ``report_platform_event``. The relay reports failed sends through
-``report_relay_failure``. Both only mark accounts and queue work; they answer fast.
+``report_relay_failure`` (or ``POST /api/relay-failures/``, see ``tokens.api``). Neither makes an
+HTTP call: they mark accounts, record, and queue the checks on django-q2, so they answer fast
+(Slack wants its answer within 3 seconds).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Tenant
+from platforms.base import CheckOutcome
+from platforms.errors import Evidence, PlatformError
+from platforms.registry import ADAPTERS, get_adapter
+from tokens import claims, conf
+from tokens.models import (
+    CheckRecord,
+    Credential,
+    CredentialState,
+    PlatformAccount,
+    ProcessedEvent,
+)
+from tokens.recording import record
+from tokens.services import queue_check
+from tokens.situations import CATALOGUE, Situation
+
+log = logging.getLogger(__name__)
 
 
 def report_platform_event(
@@ -22,5 +49,104 @@ def report_platform_event(
     """A platform pushed ``event`` about these users (every account of the workspace when
     ``upstream_user_ids`` is empty). Marks the matching accounts due now and queues their check.
     Returns how many accounts were marked; a repeated ``event_id`` is ignored (returns 0).
+
+    Matching is on ``PlatformAccount.platform`` + ``workspace_id`` (+ ``upstream_user_id``).
+    An event that names neither a workspace nor users marks nothing (it cannot mean "every
+    account on the platform"). ``situation_hint`` (a situation key, e.g. ``app_uninstalled``)
+    names the situation when the queued check confirms a problem (``tokens.checking.apply_hint``).
     """
-    raise NotImplementedError("built by the health engine (issue 4)")
+    if platform not in ADAPTERS:
+        raise ValueError(f"unknown platform {platform!r}")
+    if situation_hint is not None and situation_hint not in CATALOGUE:
+        raise ValueError(f"unknown situation {situation_hint!r}")
+    users = [str(u) for u in upstream_user_ids if u]
+    if not workspace_id and not users:
+        log.warning("%s %s event names no workspace and no user; ignored", platform, event)
+        return 0
+    if event_id and not _first_time(platform, event, event_id):
+        log.info("%s %s event %s already handled; ignored", platform, event, event_id)
+        return 0
+    accounts = Q(account__platform=platform)
+    if workspace_id:
+        accounts &= Q(account__workspace_id=workspace_id)
+    if users:
+        accounts &= Q(account__upstream_user_id__in=users)
+    ids = list(claims.checkable().filter(accounts).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    # Due now, so the sweep checks them even if the queued task were lost.
+    Credential.objects.filter(pk__in=ids).update(next_check_at=timezone.now())
+    queue_check(ids, CheckRecord.Source.EVENT, hint=situation_hint)
+    log.info("%s %s event marked %d account(s) for a check", platform, event, len(ids))
+    return len(ids)
+
+
+def _first_time(platform: str, event: str, event_id: str) -> bool:
+    try:
+        with transaction.atomic():
+            ProcessedEvent.objects.create(
+                platform=platform, event_id=event_id[:200], event=event[:64]
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def find_account(tenant: Tenant, platform: str, user: str) -> PlatformAccount:
+    """The tenant's account on ``platform`` by upstream user id, or by email if ``user`` has @."""
+    accounts = PlatformAccount.objects.filter(person__tenant=tenant, platform=platform)
+    if "@" in user:
+        accounts = accounts.filter(Q(email__iexact=user) | Q(person__email__iexact=user))
+    else:
+        accounts = accounts.filter(upstream_user_id=user)
+    account = accounts.exclude(credential=None).first()
+    if account is None:
+        raise LookupError(f"no {platform} account {user!r} in tenant {tenant.slug}")
+    return account
+
+
+def report_relay_failure(
+    tenant: Tenant, platform: str, user: str, status: int | None, body: Any
+) -> CheckRecord | None:
+    """The relay failed to send as ``user`` (upstream user id or email) with this raw error.
+
+    The platform's adapter classifies ``status`` and ``body`` (its error table, on codes); the
+    result is recorded like a check (``source=relay``). Anything not transient — a permanent
+    situation, or an access token to refresh — gets a check queued to confirm or heal it.
+    Raises ``LookupError`` for an unknown account, ``ValueError`` for an unknown platform.
+    """
+    if platform not in ADAPTERS:
+        raise ValueError(f"unknown platform {platform!r}")
+    account = find_account(tenant, platform, user)
+    adapter = get_adapter(platform)
+    try:
+        error = adapter.classify_relay_error(status, body)
+    except NotImplementedError:
+        error = PlatformError(Situation.UNKNOWN, _raw_evidence(platform, status, body))
+    credential = Credential.objects.select_related(*claims.RELATED).get(pk=account.credential_id)
+    outcome = CheckOutcome(error.situation, error.evidence)
+    check = record(credential, outcome, source=CheckRecord.Source.RELAY, adapter=adapter)
+    # A throttled send says nothing bad about the token: the backoff set by the record is
+    # enough. Anything else is confirmed (or healed) by a real check.
+    if not outcome.transient and credential.state != CredentialState.DISABLED:
+        queue_check([credential.pk], CheckRecord.Source.RELAY)
+    return check
+
+
+def _raw_evidence(platform: str, status: int | None, body: Any) -> Evidence:
+    return Evidence(
+        platform=platform,
+        endpoint="relay",
+        http_status=status,
+        error="unclassified",
+        description="The platform's adapter cannot classify relay errors.",
+        raw=Evidence.clip(body if isinstance(body, str) else repr(body)),
+    )
+
+
+def purge_events(*, older_than_days: int | None = None) -> int:
+    days = (
+        older_than_days if older_than_days is not None else conf.get("HEALTH_EVENT_RETENTION_DAYS")
+    )
+    cutoff = timezone.now() - timedelta(days=days)
+    return ProcessedEvent.objects.filter(received_at__lt=cutoff).delete()[0]

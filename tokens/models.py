@@ -172,3 +172,67 @@ class CheckRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.situation or ''} @ {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class ProcessedEvent(models.Model):
+    """A platform event already handled: platforms retry deliveries, we act on each id once.
+
+    Rows older than ``HEALTH_EVENT_RETENTION_DAYS`` are deleted by the retention task; platforms
+    stop retrying long before that (Slack after about an hour, Graph and Zoom within a day).
+    """
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    event_id = models.CharField(max_length=200)
+    event = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "event_id"], name="event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.event or 'event'} {self.event_id}"
+
+
+class RelayApiKey(models.Model):
+    """A tenant's key for ``POST /api/relay-failures/``. Only a SHA-256 of the key is stored.
+
+    The key is 32 random bytes, so a plain (unsalted) hash is enough: nobody can brute-force it,
+    and a hash lookup keeps authentication to one indexed query.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="relay_keys")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(
+        max_length=16, help_text="The key's first characters, to tell keys apart."
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… for {self.tenant}"
+
+    def __repr__(self) -> str:
+        return f"<RelayApiKey #{self.pk} {self.prefix}… tenant={self.tenant_id}>"
+
+
+class WorkspaceBackoff(models.Model):
+    """A platform told us (Retry-After) to leave one workspace alone until ``until``.
+
+    Shared by every worker through the database, so a 429 seen by one worker slows all of them.
+    """
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    workspace_id = models.CharField(max_length=128, blank=True)
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "workspace_id"], name="backoff_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.workspace_id or '-'} until {self.until:%H:%M:%S}"

@@ -133,3 +133,9 @@ def audience_of(situation: str | None) -> Audience | None:
     if not situation:
         return None
     return CATALOGUE[situation].audience
+
+
+def audience_key(situation: str | None) -> str | None:
+    """The audience as a plain key (``admin``, ``user``, ``operator``) or None: for JSON."""
+    audience = audience_of(situation)
+    return audience.value if audience is not None else None

@@ -27,6 +27,7 @@ def available() -> dict[str, FakePlatform]:
     for key in FAKES:
         try:
             found[key] = get_fake(key)
-        except ModuleNotFoundError:
+        except (ModuleNotFoundError, AttributeError):
+            # Not built yet (a package directory without its fake class counts as missing).
             continue
     return found

@@ -13,9 +13,10 @@ class SandboxClient:
         self.http = requests.Session()
         self.http.trust_env = False
 
-    def _post(self, name: str, **body: Any) -> dict[str, Any]:
-        response = self.http.post(f"{self.base}/{name}", json=body, timeout=30)
-        assert response.status_code == 200, f"{name}: {response.status_code} {response.text}"
+    def _post(self, call: str, /, **body: Any) -> dict[str, Any]:
+        # Positional-only: a body field may itself be called "name" (users: the person's name).
+        response = self.http.post(f"{self.base}/{call}", json=body, timeout=30)
+        assert response.status_code == 200, f"{call}: {response.status_code} {response.text}"
         return response.json()
 
     def reset(self) -> None:

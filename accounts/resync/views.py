@@ -1,0 +1,220 @@
+"""The end user's re-sync pages: landing -> the platform's sign-in -> callback -> success.
+
+The landing page (GET) changes nothing, so link scanners and chat unfurlers that fetch it do no
+harm; the button POSTs (CSRF) to ``start``, which begins the platform's OAuth flow (state and
+PKCE live in the adapter's ``flow``, kept in the session). The callback checks that the
+platform came back with the *same* upstream account that broke — anything else is refused with
+nothing stored — then takes the single-use link, stores the new tokens encrypted, records the
+re-sync as a check (whose signal resolves the incident and queues the confirmations), all in
+one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Person, ResyncLink
+from accounts.resync import links
+from notifications import services
+from platforms.base import CheckOutcome, Identity
+from platforms.errors import PlatformError
+from platforms.keys import Platform
+from platforms.registry import get_adapter
+from tokens.models import CheckRecord, Credential
+from tokens.provisioning import attach_account
+from tokens.recording import record
+from tokens.situations import CATALOGUE, Audience
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "mio_resync"
+# Fresh-link requests by email from one address: at most this many per hour.
+EMAIL_REQUESTS_PER_HOUR = 5
+
+
+def redirect_uri() -> str:
+    return f"{settings.SITE_URL}{reverse('resync:callback')}"
+
+
+def _label(platform: str) -> str:
+    return Platform(platform).label
+
+
+def problem(
+    request: HttpRequest,
+    kind: str,
+    *,
+    status: int,
+    link: ResyncLink | None = None,
+    token: str = "",
+    **extra: Any,
+) -> HttpResponse:
+    """One friendly page for everything that went wrong, with the way forward."""
+    context = {
+        "kind": kind,
+        "link": link,
+        "token": token,
+        "platform": _label(link.account.platform) if link else "",
+        **extra,
+    }
+    return render(request, "accounts/resync_problem.html", context, status=status)
+
+
+def _bad_link(
+    request: HttpRequest, token: str, link: ResyncLink | None, issue: Any
+) -> HttpResponse:
+    if issue == links.Problem.INVALID:
+        return problem(request, "invalid", status=404)
+    return problem(request, issue.value, status=410, link=link, token=token)
+
+
+@require_GET
+def landing(request: HttpRequest, token: str) -> HttpResponse:
+    link, issue = links.read(token)
+    if issue is not None:
+        return _bad_link(request, token, link, issue)
+    assert link is not None
+    account = link.account
+    return render(
+        request,
+        "accounts/resync_landing.html",
+        {
+            "link": link,
+            "token": token,
+            "person": link.person,
+            "account": account,
+            "platform": _label(account.platform),
+            "reason": CATALOGUE[link.incident.situation].remedy if link.incident else "",
+        },
+    )
+
+
+@require_POST
+def start(request: HttpRequest, token: str) -> HttpResponse:
+    link, issue = links.read(token)
+    if issue is not None:
+        return _bad_link(request, token, link, issue)
+    assert link is not None
+    adapter = get_adapter(link.account.platform)
+    try:
+        begun = adapter.begin_oauth(
+            redirect_uri=redirect_uri(),
+            login_hint=link.account.email or link.person.email,
+        )
+    except PlatformError as exc:
+        log.warning("re-sync %s: begin_oauth failed: %s", link.pk, exc)
+        return problem(request, "platform", status=502, link=link, token=token)
+    request.session[SESSION_KEY] = {"link": link.pk, "token": token, "flow": begun.flow}
+    return HttpResponseRedirect(begun.url)
+
+
+@require_GET
+def callback(request: HttpRequest) -> HttpResponse:
+    saved = request.session.pop(SESSION_KEY, None)
+    if not isinstance(saved, dict) or "token" not in saved or "flow" not in saved:
+        return problem(request, "session", status=400)
+    token = str(saved["token"])
+    link, issue = links.read(token)
+    if issue is not None:
+        return _bad_link(request, token, link, issue)
+    assert link is not None
+    account = link.account
+    params = {k: v for k, v in request.GET.items() if isinstance(v, str)}
+    if params.get("error") == "access_denied":
+        return problem(request, "cancelled", status=400, link=link, token=token)
+    try:
+        grant = get_adapter(account.platform).finish_oauth(
+            saved["flow"], params, redirect_uri=redirect_uri()
+        )
+    except ValueError as exc:
+        log.warning("re-sync %s: refused OAuth answer: %s", link.pk, exc)
+        return problem(request, "state", status=400, link=link, token=token)
+    except PlatformError as exc:
+        audience = CATALOGUE[exc.situation.value].audience
+        return problem(
+            request,
+            "refused",
+            status=502,
+            link=link,
+            token=token,
+            admin_needed=audience == Audience.ADMIN,
+            situation=CATALOGUE[exc.situation.value].key.label,
+        )
+    if grant.upstream_user_id != account.upstream_user_id or (
+        grant.workspace_id and account.workspace_id and grant.workspace_id != account.workspace_id
+    ):
+        # Someone signed in as another account: storing it would relay as the wrong person.
+        log.warning("re-sync %s: came back as another upstream account; nothing stored", link.pk)
+        return problem(
+            request,
+            "wrong_account",
+            status=409,
+            link=link,
+            token=token,
+            expected=account.email or link.person.email,
+        )
+    with transaction.atomic():
+        if not links.use(link):
+            return problem(request, "used", status=410, link=link, token=token)
+        before = Credential.objects.filter(pk=account.credential_id).first()
+        fresh = attach_account(link.person, account.platform, grant)
+        credential = before or Credential.objects.get(pk=fresh.credential_id)
+        # Recorded as a check from the state it was in: its signal resolves the incident
+        # ("user re-sync") and queues the confirmations, in this same transaction.
+        record(
+            credential,
+            CheckOutcome(None, identity=Identity(grant.upstream_user_id, grant.workspace_id)),
+            source=CheckRecord.Source.RESYNC,
+        )
+    return render(
+        request,
+        "accounts/resync_success.html",
+        {"platform": _label(account.platform), "person": link.person, "account": fresh},
+    )
+
+
+@require_POST
+def fresh(request: HttpRequest, token: str) -> HttpResponse:
+    link, _issue = links.read(token)
+    if link is None:
+        return problem(request, "invalid", status=404)
+    outcome = services.request_fresh_link(link)
+    status = 429 if outcome == services.FreshLink.TOO_SOON else 200
+    return render(
+        request,
+        "accounts/resync_fresh.html",
+        {"outcome": outcome, "platform": _label(link.account.platform), "link": link},
+        status=status,
+    )
+
+
+@require_POST
+def fresh_by_email(request: HttpRequest) -> HttpResponse:
+    """From the invalid-link page: the same answer whoever asks, so it reveals nobody."""
+    email = str(request.POST.get("email", "")).strip().lower()
+    if "@" not in email or len(email) > 254:
+        return problem(request, "invalid", status=400, email_error=True)
+    ip = request.META.get("REMOTE_ADDR", "")
+    key = f"mio-resync-fresh:{ip}"
+    cache.add(key, 0, timeout=3600)
+    if cache.incr(key) > EMAIL_REQUESTS_PER_HOUR:
+        return render(request, "accounts/resync_fresh.html", {"outcome": "too_soon"}, status=429)
+    for person in Person.objects.filter(email__iexact=email):
+        latest = (
+            ResyncLink.objects.filter(person=person)
+            .select_related("person__tenant", "account", "incident")
+            .order_by("-created_at")
+            .first()
+        )
+        if latest is not None:
+            services.request_fresh_link(latest)
+    return render(request, "accounts/resync_fresh.html", {"outcome": "by_email"})

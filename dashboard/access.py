@@ -1,0 +1,53 @@
+"""Who may open a dashboard page: signed in, with a TOTP authenticator, then tenant-scoped.
+
+``dashboard_page`` wraps every GET page; ``dashboard_action`` every state-changing POST (CSRF is
+checked by Django's middleware; the action is refused for viewers and audited by the view).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+View = Callable[..., HttpResponse]
+
+
+def has_totp(user: Any) -> bool:
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def _gate(request: HttpRequest) -> HttpResponse | None:
+    """The login and MFA checks every dashboard URL shares; None when the user may pass."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not request.user.is_active:
+        return render(request, "dashboard/forbidden.html", status=403)
+    if not has_totp(request.user):
+        # allauth's own page: the authenticator is set up before any tenant data is shown.
+        messages.info(request, "The dashboard needs two-factor authentication: set it up first.")
+        return redirect("mfa_activate_totp")
+    return None
+
+
+def dashboard_page(view: View) -> View:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _gate(request) or view(request, *args, **kwargs)
+
+    return require_GET(wrapped)
+
+
+def dashboard_action(view: View) -> View:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _gate(request) or view(request, *args, **kwargs)
+
+    return require_POST(wrapped)

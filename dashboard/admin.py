@@ -1,0 +1,50 @@
+"""The dashboard's own tables in the staff console: read-only (the audit log is evidence)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from dashboard.models import AuditEntry, DailySnapshot
+from mio_heal.admin_tools import CappedCountPaginator
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_name", "action", "tenant", "target_label", "ip"]
+    list_filter = ["action", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["actor_name", "target_label"]
+    date_hierarchy = None
+
+
+@admin.register(DailySnapshot)
+class DailySnapshotAdmin(ReadOnlyAdmin):
+    list_display = [
+        "day",
+        "tenant",
+        "platform",
+        "total",
+        "healthy",
+        "healing",
+        "waiting_user",
+        "waiting_admin",
+        "prompts_sent",
+        "median_heal_seconds",
+    ]
+    list_filter = ["platform", "tenant"]
+    list_select_related = ["tenant"]

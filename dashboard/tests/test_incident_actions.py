@@ -1,0 +1,154 @@
+"""Verify now, resend, snooze, resolve and check now: real checks through the sandbox, each
+action a CSRF-protected POST that lands in the audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Membership
+from dashboard.models import AuditEntry, DailySnapshot
+from dashboard.tests.factories import make_user
+from notifications.models import Incident, OutboxMessage
+from notifications.tests.world import build, payload_text
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def blocked(sandbox):
+    """A Teams tenant whose three users are blocked by Conditional Access: one incident."""
+    world = build(sandbox, "teams", users=3, admins=1)
+    world.tenant.entra_tenant_id = world.users[0].workspace_id  # the directory they sign in to
+    world.tenant.save(update_fields=["entra_tenant_id"])
+    for account in world.users:
+        world.break_(account, "ca_blocked")
+    world.check()
+    (incident,) = world.open_incidents()
+    assert incident.situation == "ca_blocked" and incident.affected_count == 3
+    return world, incident
+
+
+@pytest.fixture
+def admin_client(client, blocked):
+    world, _ = blocked
+    user = make_user(world.tenant)
+    Membership.objects.filter(user=user).update(person=world.admins[0])
+    client.force_login(user)
+    return client
+
+
+def post(client, name: str, incident: Incident, data: dict | None = None):
+    return client.post(reverse(name, args=[incident.pk]), data or {})
+
+
+def test_it_verifies_a_fixed_policy_and_resolves_the_incident(admin_client, blocked):
+    world, incident = blocked
+    for account in world.users:
+        world.break_(account, None)  # the admin excluded Mio from the policy
+
+    response = post(admin_client, "dashboard:incident-verify", incident)
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert not incident.is_open
+    assert incident.resolution == "admin_verified"
+    entry = AuditEntry.objects.get(action="incident.verify")
+    assert entry.target_id == str(incident.pk) and entry.tenant_id == world.tenant.pk
+    assert entry.detail["working"] == 3
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "3 accounts work again" in page
+    # The overview's snapshot follows at once.
+    snap = DailySnapshot.objects.get(tenant=world.tenant, platform="teams")
+    assert snap.waiting_admin == 0 and snap.healthy == 4
+    # And the admin hears about it on their platform.
+    texts = [payload_text(m) for m in world.inbox(world.admins[0])]
+    assert any("configured" in t for t in texts), texts
+
+
+def test_it_keeps_the_incident_open_when_the_policy_still_blocks(admin_client, blocked):
+    world, incident = blocked
+    response = post(admin_client, "dashboard:incident-verify", incident)
+    incident.refresh_from_db()
+    assert incident.is_open
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "3 still fail" in page
+
+
+def test_it_goes_back_to_the_ca_page_after_verifying_from_it(admin_client, blocked):
+    _, incident = blocked
+    ca = reverse("dashboard:conditional-access")
+    response = post(admin_client, "dashboard:incident-verify", incident, {"next": ca})
+    assert response["Location"] == ca
+    evil = post(
+        admin_client, "dashboard:incident-verify", incident, {"next": "https://evil.example/"}
+    )
+    assert evil["Location"] == reverse("dashboard:incident", args=[incident.pk])
+
+
+def test_it_resends_the_prompt_to_the_admins(admin_client, blocked):
+    world, incident = blocked
+
+    def delivered() -> int:
+        texts = [payload_text(m) for m in world.inbox(world.admins[0])]
+        return sum("Conditional Access" in t for t in texts)
+
+    rows, seen = OutboxMessage.objects.filter(incident=incident).count(), delivered()
+    post(admin_client, "dashboard:incident-resend", incident)
+    assert OutboxMessage.objects.filter(incident=incident).count() == rows + 1
+    assert delivered() == seen + 1
+    assert AuditEntry.objects.filter(action="incident.resend", detail__summary=1).exists()
+
+
+def test_it_snoozes_for_a_chosen_time_only(admin_client, blocked):
+    _, incident = blocked
+    post(admin_client, "dashboard:incident-snooze", incident, {"hours": "24"})
+    incident.refresh_from_db()
+    expected = timezone.now() + timedelta(hours=24)
+    assert abs((incident.snoozed_until - expected).total_seconds()) < 60
+    assert AuditEntry.objects.filter(action="incident.snooze").count() == 1
+
+    response = post(admin_client, "dashboard:incident-snooze", incident, {"hours": "99999"})
+    assert response.status_code == 400
+    assert AuditEntry.objects.filter(action="incident.snooze").count() == 1
+
+
+def test_it_resolves_by_hand(admin_client, blocked):
+    _, incident = blocked
+    post(admin_client, "dashboard:incident-resolve", incident, {"note": "policy retired"})
+    incident.refresh_from_db()
+    assert not incident.is_open and incident.resolution == "closed"
+    entry = AuditEntry.objects.get(action="incident.resolve")
+    assert entry.detail == {"summary": "closed", "note": "policy retired"}
+    assert entry.actor_name.startswith("user")
+    # Resolving twice changes nothing and says so.
+    response = post(admin_client, "dashboard:incident-resolve", incident)
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "already resolved" in page
+
+
+def test_it_checks_one_account_now_from_the_person_page(admin_client, blocked):
+    world, _ = blocked
+    account = world.users[0]
+    world.break_(account, None)
+    response = admin_client.post(reverse("dashboard:account-check", args=[account.pk]))
+    assert response["Location"] == reverse("dashboard:person", args=[account.person_id])
+    account.credential.refresh_from_db()
+    assert account.credential.state == "healthy"
+    entry = AuditEntry.objects.get(action="account.check")
+    assert entry.detail["summary"] in ("ok", "healed")  # Teams refreshes on every check
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "works." in page
+    assert "account.check" in page  # the person's history shows the action
+
+
+def test_it_shows_every_action_in_the_audit_log(admin_client, blocked):
+    _, incident = blocked
+    post(admin_client, "dashboard:incident-snooze", incident, {"hours": "4"})
+    post(admin_client, "dashboard:incident-resolve", incident)
+    html = admin_client.get(reverse("dashboard:audit")).content.decode()
+    assert "incident.snooze" in html and "incident.resolve" in html
+    only = admin_client.get(reverse("dashboard:audit") + "?action=incident.resolve")
+    assert [e.action for e in only.context["page"].items] == ["incident.resolve"]

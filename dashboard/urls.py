@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from dashboard.views import audit, conditional_access, incidents, overview, people
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", overview.overview, name="overview"),
+    path("tenants/<slug:slug>/", overview.tenant_overview, name="tenant"),
+    path("snapshots/take/", overview.take_snapshot, name="take-snapshot"),
+    path("incidents/", incidents.incident_list, name="incidents"),
+    path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),
+    path("incidents/<int:pk>/verify/", incidents.verify, name="incident-verify"),
+    path("incidents/<int:pk>/resend/", incidents.resend, name="incident-resend"),
+    path("incidents/<int:pk>/snooze/", incidents.snooze, name="incident-snooze"),
+    path("incidents/<int:pk>/resolve/", incidents.resolve, name="incident-resolve"),
+    path("conditional-access/", conditional_access.ca_page, name="conditional-access"),
+    path("people/", people.people_list, name="people"),
+    path("people/<int:pk>/", people.person_detail, name="person"),
+    path("accounts/<int:pk>/check/", people.check_account, name="account-check"),
+    path("audit/", audit.audit_log, name="audit"),
+]

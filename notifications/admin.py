@@ -1,0 +1,149 @@
+"""The staff console for incidents, the outbox and re-sync links."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import ResyncLink
+from mio_heal.admin_tools import CappedCountPaginator
+from notifications import services
+from notifications.models import AffectedAccount, Incident, OutboxMessage
+from notifications.outbox import schedule_delivery
+
+
+class BigTableAdmin(admin.ModelAdmin):
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+
+class AffectedInline(admin.TabularInline):
+    model = AffectedAccount
+    extra = 0
+    raw_id_fields = ["credential", "account"]
+    readonly_fields = ["added_at", "recovered_at", "evidence"]
+    # A tenant-wide incident may list thousands: show the first page, the rest via the filter.
+    max_num = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("account")
+
+
+class MessageInline(admin.TabularInline):
+    model = OutboxMessage
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["kind", "template", "recipient", "channel", "status", "attempts", "sent_at"]
+    readonly_fields = fields
+
+
+@admin.register(Incident)
+class IncidentAdmin(BigTableAdmin):
+    list_display = [
+        "id",
+        "tenant",
+        "platform",
+        "situation",
+        "audience",
+        "tenant_wide",
+        "affected_count",
+        "status",
+        "opened_at",
+        "prompted_at",
+        "resolution",
+    ]
+    list_filter = ["status", "situation", "platform", "audience", "resolution", "tenant_wide"]
+    list_select_related = ["tenant"]
+    search_fields = ["tenant__slug", "account__person__email", "account__upstream_user_id"]
+    raw_id_fields = ["tenant", "credential", "account"]
+    readonly_fields = ["open_key", "evidence", "opened_at", "last_seen_at", "resolved_at"]
+    date_hierarchy = None
+    inlines = [AffectedInline, MessageInline]
+    actions = ["resend_prompt", "resolve_incidents", "verify_now"]
+
+    @admin.action(description="Resend the prompt")
+    def resend_prompt(self, request: HttpRequest, queryset: QuerySet) -> None:
+        who = request.user.get_username()
+        sent = sum(services.resend(incident, by=who) for incident in queryset[:100])
+        self.message_user(request, f"{sent} prompt(s) queued.", messages.SUCCESS)
+
+    @admin.action(description="Resolve (close by hand)")
+    def resolve_incidents(self, request: HttpRequest, queryset: QuerySet) -> None:
+        who = request.user.get_username()
+        closed = sum(services.close_incident(i, by=who) for i in queryset.filter(status="open"))
+        self.message_user(request, f"{closed} incident(s) resolved.", messages.SUCCESS)
+
+    @admin.action(description="Verify now (re-check the affected accounts)")
+    def verify_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for incident in queryset.filter(status="open")[:20]:
+            result = services.verify_incident(incident)
+            self.message_user(
+                request,
+                f"Incident {incident.pk}: {result.working}/{result.checked} working"
+                + (" — resolved." if result.resolved else "."),
+            )
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(BigTableAdmin):
+    list_display = [
+        "id",
+        "tenant",
+        "kind",
+        "template",
+        "recipient",
+        "channel",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind", "template", "channel", "audience"]
+    list_select_related = ["tenant", "recipient"]
+    search_fields = ["recipient__email", "idempotency_key", "provider_message_id"]
+    raw_id_fields = ["tenant", "incident", "recipient", "resync_link"]
+    readonly_fields = [
+        "idempotency_key",
+        "claim_token",
+        "claimed_until",
+        "tried_channels",
+        "last_error",
+        "provider_message_id",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["resend_messages"]
+
+    @admin.action(description="Send again (failed, unconfirmed or cancelled messages)")
+    def resend_messages(self, request: HttpRequest, queryset: QuerySet) -> None:
+        rows = list(
+            queryset.filter(status__in=["failed", "unconfirmed", "cancelled"]).values_list(
+                "pk", flat=True
+            )[:500]
+        )
+        OutboxMessage.objects.filter(pk__in=rows).update(
+            status=OutboxMessage.Status.PENDING,
+            next_attempt_at=timezone.now(),
+            attempts=0,
+            tried_channels=[],
+        )
+        for pk in rows:
+            schedule_delivery(pk)
+        self.message_user(request, f"{len(rows)} message(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(ResyncLink)
+class ResyncLinkAdmin(BigTableAdmin):
+    list_display = ["id", "person", "account", "incident", "created_at", "expires_at", "used_at"]
+    list_filter = ["account__platform"]
+    list_select_related = ["person", "account"]
+    search_fields = ["person__email"]
+    raw_id_fields = ["person", "account", "incident"]
+    # The nonce is half of what the signed URL carries; it is not shown or edited.
+    exclude = ["nonce"]
+    readonly_fields = ["created_at", "used_at"]

@@ -1,0 +1,112 @@
+"""Rows a dead worker left in ``sending``: ask the channel whether the message arrived.
+
+See ``notifications.delivery`` for the whole idempotency design. Asking works like this:
+
+- an adapter that can look a sent message up by its key (``find_sent(installation, account,
+  key) -> bool``, e.g. through Slack's ``conversations.history`` message metadata) is asked;
+- in sandbox mode the platform's record of what it received is asked: the sandbox's inbox,
+  where each payload is kept exactly as the platform got it, idempotency key included;
+- otherwise (email, or a platform that cannot tell) the answer is "unknown", and the row is
+  marked ``unconfirmed`` rather than resent: at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from notifications.delivery import Row, _finish, schedule_retry_now
+from notifications.models import OutboxMessage
+from platforms.registry import get_adapter
+from tokens.models import Installation, PlatformAccount
+
+log = logging.getLogger(__name__)
+
+
+class CannotAskNow(Exception):
+    """The channel could not be asked right now; try again at the next recovery pass."""
+
+
+def recover_stuck(now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    counts = {"sent": 0, "resent": 0, "unconfirmed": 0, "later": 0}
+    stuck = Row.objects.filter(status=Row.Status.SENDING, claimed_until__lt=now).order_by("pk")
+    for row in stuck.select_related("recipient")[:500]:
+        token = secrets.token_hex(8)
+        lease = now + timedelta(seconds=settings.NOTIFY_SEND_LEASE_SECONDS)
+        taken = Row.objects.filter(
+            pk=row.pk,
+            status=Row.Status.SENDING,
+            claim_token=row.claim_token,
+            claimed_until__lt=now,
+        ).update(claim_token=token, claimed_until=lease)
+        if not taken:
+            continue  # another recovering worker has it
+        try:
+            arrived = delivered_upstream(row)
+        except CannotAskNow as exc:
+            log.warning("outbox row %s: cannot ask %s yet: %s", row.pk, row.channel, exc)
+            Row.objects.filter(pk=row.pk, claim_token=token).update(claimed_until=now)
+            counts["later"] += 1
+            continue
+        if arrived is True:
+            _finish(row, token, Row.Status.SENT, provider_id="recovered")
+            counts["sent"] += 1
+        elif arrived is False:
+            schedule_retry_now(row, token, "worker died before the message left; resending")
+            counts["resent"] += 1
+        else:
+            _finish(
+                row,
+                token,
+                Row.Status.UNCONFIRMED,
+                error=f"worker died mid-send; {row.channel} cannot say whether it arrived",
+            )
+            counts["unconfirmed"] += 1
+    return counts
+
+
+def delivered_upstream(row: OutboxMessage) -> bool | None:
+    """True/False when the channel can say whether ``row``'s key arrived; None when it can't."""
+    if row.channel == Row.EMAIL or row.recipient is None:
+        return None
+    account = PlatformAccount.objects.filter(person=row.recipient, platform=row.channel).first()
+    if account is None:
+        return None
+    adapter = get_adapter(row.channel)
+    finder = getattr(adapter, "find_sent", None)
+    if callable(finder):
+        installation = Installation.objects.filter(
+            tenant_id=row.tenant_id, platform=row.channel
+        ).first()
+        return bool(finder(installation, account, row.idempotency_key))
+    if settings.SANDBOX_ENABLED:
+        emails = {account.email, row.recipient.email} - {""}
+        return any(_sandbox_has(row.channel, email, row.idempotency_key) for email in emails)
+    return None
+
+
+def _sandbox_has(platform: str, email: str, key: str) -> bool:
+    http = requests.Session()
+    http.trust_env = False
+    try:
+        response = http.get(
+            f"{settings.SANDBOX_URL}/api/inbox",
+            params={"platform": platform, "user": email},
+            timeout=settings.PLATFORM_HTTP_TIMEOUT,
+        )
+        response.raise_for_status()
+        delivered = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise CannotAskNow(repr(exc)) from exc
+    # The key travels in the payload (Slack metadata, Teams activity id, Webex card) or, for
+    # Zoom, in a request header the sandbox keeps with the message's content type.
+    return any(
+        key in str(item.get("payload", "")) or key in str(item.get("content_type", ""))
+        for item in delivered
+    )

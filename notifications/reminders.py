@@ -1,0 +1,77 @@
+"""Reminders and escalation of ignored prompts, by each tenant's policy.
+
+Counting starts at the first prompt that went out (``Incident.prompted_at``). Reminder *n* is
+due ``Tenant.reminder_hours[n]`` hours after it; a user prompt still ignored after
+``escalate_after_hours`` goes to the tenant's admins. Muted incidents get neither; snoozed ones
+wait until the snooze ends (then only the latest due reminder goes out, not a burst). Quiet
+hours hold the message until they end (``notifications.quiet``). Each step is taken by a
+conditional UPDATE of the incident, so two schedulers running at once send it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from notifications import outbox
+from notifications.models import Incident, OutboxMessage
+from tokens.situations import Audience
+
+# Nothing is due earlier than an hour after the first prompt (reminder_hours are whole hours).
+EARLIEST = timedelta(hours=1)
+
+
+def due_reminders(hours: list[int] | None, prompted_at: datetime, now: datetime) -> int:
+    """How many of the policy's reminders are due by ``now``."""
+    return sum(1 for h in (hours or []) if prompted_at + timedelta(hours=int(h)) <= now)
+
+
+def run(now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    counts = {"reminders": 0, "escalations": 0}
+    candidates = (
+        Incident.objects.filter(
+            status=Incident.Status.OPEN,
+            muted=False,
+            prompted_at__lte=now - EARLIEST,
+            audience__in=[Audience.USER, Audience.ADMIN],
+        )
+        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+        .select_related("tenant", "account__person__tenant")
+        .order_by("pk")
+    )
+    for incident in candidates.iterator(chunk_size=500):
+        with transaction.atomic():
+            counts["reminders"] += _remind(incident, now)
+            counts["escalations"] += _escalate(incident, now)
+    return counts
+
+
+def _remind(incident: Incident, now: datetime) -> int:
+    assert incident.prompted_at is not None
+    due = due_reminders(incident.tenant.reminder_hours, incident.prompted_at, now)
+    if due <= incident.reminders_sent:
+        return 0
+    if not Incident.objects.filter(pk=incident.pk, reminders_sent__lt=due).update(
+        reminders_sent=due
+    ):
+        return 0
+    incident.reminders_sent = due
+    return outbox.prompts_for(incident, incident.account, kind=OutboxMessage.Kind.REMINDER)
+
+
+def _escalate(incident: Incident, now: datetime) -> int:
+    hours = incident.tenant.escalate_after_hours
+    if incident.audience != Audience.USER or incident.escalated_at is not None or not hours:
+        return 0
+    assert incident.prompted_at is not None
+    if incident.prompted_at + timedelta(hours=hours) > now:
+        return 0
+    if not Incident.objects.filter(pk=incident.pk, escalated_at__isnull=True).update(
+        escalated_at=now
+    ):
+        return 0
+    return outbox.escalation_for(incident)

@@ -1,0 +1,179 @@
+"""What the dashboard, the Django admin and the re-sync pages ask of the notifications layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ResyncLink
+from notifications import incidents, outbox
+from notifications.models import AffectedAccount, Incident, OutboxMessage, Resolution
+from tokens.models import CheckRecord
+from tokens.situations import Audience
+
+Row = OutboxMessage
+
+
+@dataclass
+class Verified:
+    checked: int
+    working: int
+    still_failing: int
+    resolved: bool
+
+
+def verify_incident(incident: Incident) -> Verified:
+    """ "Verify now": re-check the accounts the incident still lists.
+
+    The checks are recorded by the health engine, whose signal brings the incidents up to date:
+    accounts that pass leave the incident (the last one resolves it as "admin fix verified",
+    and the admins are told the platform is configured); accounts that now fail in a way only
+    their user can fix leave it for a user incident of their own, with its user prompt.
+    """
+    from tokens.services import check_now
+
+    ids = list(
+        AffectedAccount.objects.filter(incident=incident, recovered_at__isnull=True).values_list(
+            "credential_id", flat=True
+        )
+    )
+    results = check_now(ids, CheckRecord.Source.MANUAL)
+    working = sum(
+        1
+        for check in results.values()
+        if check is not None
+        and check.outcome in (CheckRecord.Outcome.OK, CheckRecord.Outcome.HEALED)
+    )
+    incident.refresh_from_db()
+    return Verified(
+        checked=sum(1 for check in results.values() if check is not None),
+        working=working,
+        still_failing=len(ids) - working,
+        resolved=not incident.is_open,
+    )
+
+
+def close_incident(incident: Incident, *, by: str) -> bool:
+    """An admin closes the incident by hand; its unsent prompts are cancelled."""
+    with transaction.atomic():
+        return incidents.resolve(incident, Resolution.CLOSED, by=by)
+
+
+def resend(incident: Incident, *, by: str) -> int:
+    """Send the incident's prompt again, now (a new message, on purpose: a new key)."""
+    if not incident.is_open:
+        return 0
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
+    with transaction.atomic():
+        if incident.audience == Audience.USER and incident.account is not None:
+            from accounts.resync.links import link_for
+
+            person = incident.account.person
+            row = outbox.queue(
+                key=f"resend:{incident.pk}:{person.pk}:{stamp}",
+                tenant=incident.tenant,
+                template=Row.Template.USER_PROMPT,
+                kind=Row.Kind.PROMPT,
+                audience=Audience.USER,
+                recipient=person,
+                incident=incident,
+                channel=outbox.first_channel(person, preferred=incident.platform),
+                resync_link=link_for(person, incident.account, incident),
+                context={"resent_by": by},
+                quiet=False,
+            )
+            return int(row is not None)
+        template = (
+            Row.Template.OPERATOR_ALERT
+            if incident.audience == Audience.OPERATOR
+            else Row.Template.ADMIN_PROMPT
+        )
+        return outbox.to_admins(
+            incident,
+            template=template,
+            kind=Row.Kind.PROMPT,
+            key=f"resend:{incident.pk}:{{person}}:{stamp}",
+            context={"resent_by": by},
+            quiet=False,
+        )
+
+
+def snooze(incident: Incident, until: datetime) -> None:
+    """No reminders nor escalation until ``until``; the prompt policy resumes after it."""
+    Incident.objects.filter(pk=incident.pk).update(snoozed_until=until)
+    incident.snoozed_until = until
+
+
+def mute(incident: Incident, muted: bool = True) -> int:
+    """Muted: no more reminders or escalations for this incident (pending ones are cancelled)."""
+    Incident.objects.filter(pk=incident.pk).update(muted=muted)
+    incident.muted = muted
+    if not muted:
+        return 0
+    return Row.objects.filter(
+        incident=incident,
+        status=Row.Status.PENDING,
+        kind__in=[Row.Kind.REMINDER, Row.Kind.ESCALATION],
+    ).update(status=Row.Status.CANCELLED, last_error="incident muted")
+
+
+class FreshLink:
+    SENT = "sent"
+    TOO_SOON = "too_soon"
+    NOTHING_TO_DO = "nothing_to_do"
+
+
+def request_fresh_link(link: ResyncLink) -> str:
+    """The person behind an expired or used link asks for a new one: a new prompt, rate-limited.
+
+    The new link goes out the way prompts go (their chat, else email), never to the browser
+    that asked, so holding an old link is not enough to get a working one.
+    """
+    from accounts.resync.links import create_link
+
+    incident = _open_user_incident(link)
+    if incident is None:
+        return FreshLink.NOTHING_TO_DO
+    window = timezone.now() - timedelta(minutes=settings.RESYNC_FRESH_LINK_MINUTES)
+    with transaction.atomic():
+        recent = ResyncLink.objects.select_for_update().filter(
+            person=link.person, account=link.account, created_at__gt=window
+        )
+        if recent.exists():
+            return FreshLink.TOO_SOON
+        fresh = create_link(link.person, link.account, incident)
+        outbox.queue(
+            key=f"fresh:{incident.pk}:{link.person_id}:{fresh.pk}",
+            tenant=incident.tenant,
+            template=Row.Template.USER_PROMPT,
+            kind=Row.Kind.PROMPT,
+            audience=Audience.USER,
+            recipient=link.person,
+            incident=incident,
+            channel=outbox.first_channel(link.person, preferred=incident.platform),
+            resync_link=fresh,
+            quiet=False,
+        )
+    return FreshLink.SENT
+
+
+def _open_user_incident(link: ResyncLink) -> Incident | None:
+    if link.incident is not None and link.incident.is_open:
+        return link.incident
+    credential_id = link.account.credential_id
+    if credential_id is None:
+        return None
+    return (
+        Incident.objects.filter(
+            status=Incident.Status.OPEN,
+            audience=Audience.USER,
+            affected__credential_id=credential_id,
+            affected__recovered_at__isnull=True,
+        )
+        .select_related("tenant")
+        .first()
+    )

@@ -1,0 +1,221 @@
+"""The re-sync pages over real HTTP: link -> landing -> platform sign-in -> callback -> done.
+
+``requests`` plays the browser (cookies, CSRF, redirects) against the live server, and the
+sandbox's consent page plays the platform. The browser journeys in tests/e2e do the same with
+a real Chromium; these cover every way it can go wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+import requests
+import time_machine
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.models import ResyncLink
+from accounts.resync.links import url_for
+from notifications.models import Incident, OutboxMessage
+from notifications.tests.world import build, payload_text
+from platforms.tests.contract import _hidden_fields
+from tokens.models import CheckRecord, Credential, CredentialState
+
+Row = OutboxMessage
+
+
+class Browser:
+    def __init__(self) -> None:
+        self.http = requests.Session()
+        self.http.trust_env = False
+
+    def get(self, url: str) -> requests.Response:
+        return self.http.get(url, timeout=30, allow_redirects=False)
+
+    def submit(self, page: requests.Response, action: str = "", **data: str) -> requests.Response:
+        """POST the page's form (CSRF token included), as pressing its button does."""
+        fields = _hidden_fields(page.text)
+        target = action or re.search(r'<form method="post" action="([^"]+)"', page.text)[1]
+        if target.startswith("/"):
+            parsed = urlparse(page.url)
+            target = f"{parsed.scheme}://{parsed.netloc}{target}"
+        return self.http.post(
+            target,
+            data={**fields, **data},
+            headers={"Referer": page.url},
+            timeout=30,
+            allow_redirects=False,
+        )
+
+    def sign_in(self, landing: requests.Response, **consent: str) -> requests.Response:
+        """Press Re-sync, pass the platform's consent page, follow back to the callback."""
+        started = self.submit(landing)
+        assert started.status_code == 302, started.text[:500]
+        authorize = self.get(started.headers["Location"])
+        assert authorize.status_code == 200, authorize.text[:500]
+        answer = self.http.post(
+            authorize.url,
+            data={"decision": "allow", **_hidden_fields(authorize.text), **consent},
+            timeout=30,
+            allow_redirects=False,
+        )
+        assert answer.status_code in (302, 303), answer.text[:500]
+        return self.get(answer.headers["Location"])
+
+
+def broken(sandbox, platform: str = "slack", situation: str = "grant_revoked"):
+    world = build(sandbox, platform, users=2, admins=1)
+    user = world.users[0]
+    world.break_(user, situation)
+    world.check(user)
+    row = OutboxMessage.objects.get(template=Row.Template.USER_PROMPT, recipient=user.person)
+    return world, user, row
+
+
+@pytest.mark.parametrize("platform", ["slack", "teams", "zoom", "webex"])
+def test_it_re_syncs_the_account_and_confirms_to_user_and_admins(sandbox, platform) -> None:
+    world, user, row = broken(sandbox, platform)
+    before = Credential.objects.get(pk=user.credential_id)
+    browser = Browser()
+    landing = browser.get(url_for(row.resync_link))
+    assert landing.status_code == 200
+    assert "Re-sync your" in landing.text and user.person.email in landing.text
+    done = browser.sign_in(landing)
+    assert done.status_code == 200, done.text[:1000]
+    assert 'data-page="resync-success"' in done.text
+
+    incident = Incident.objects.get(pk=row.incident_id)
+    assert (incident.status, incident.resolution) == ("resolved", "user_resync")
+    after = Credential.objects.get(pk=user.credential_id)
+    assert after.state == CredentialState.HEALTHY
+    assert after.access_token != before.access_token  # the new grant, stored (encrypted)
+    assert CheckRecord.objects.filter(credential=after, source="resync").count() == 1
+    assert ResyncLink.objects.get(pk=row.resync_link_id).used_at is not None
+    delivered = [payload_text(m) for m in world.inbox(user.person)]
+    assert len(delivered) == 2
+    assert "You're re-synced" in delivered[1]
+    admin = [payload_text(m) for m in world.inbox(world.admins[0])]
+    assert len(admin) == 1
+    assert f"{user.person.name}'s" in admin[0] and "token was refreshed" in admin[0]
+    # The account works for real: the next check finds it healthy, and says nothing.
+    world.check(user)
+    assert len(world.inbox(user.person)) == 2
+
+
+def test_it_refuses_another_upstream_account_and_stores_nothing(sandbox) -> None:
+    world, user, row = broken(sandbox)
+    other = world.users[1]
+    before = Credential.objects.get(pk=user.credential_id)
+    browser = Browser()
+    landing = browser.get(url_for(row.resync_link))
+    answer = browser.sign_in(landing, account=other.person.email)
+    assert answer.status_code == 409
+    assert 'data-problem="wrong_account"' in answer.text
+    assert user.email in answer.text
+    after = Credential.objects.get(pk=user.credential_id)
+    assert (after.access_token, after.state) == (before.access_token, before.state)
+    assert Incident.objects.get(pk=row.incident_id).status == "open"
+    assert ResyncLink.objects.get(pk=row.resync_link_id).used_at is None
+    # …and the right account still works with the same link afterwards.
+    assert browser.sign_in(browser.get(url_for(row.resync_link))).status_code == 200
+
+
+def test_it_offers_a_fresh_link_for_a_used_one_only_while_there_is_something_to_do(
+    sandbox,
+) -> None:
+    world, user, row = broken(sandbox)
+    browser = Browser()
+    link = url_for(row.resync_link)
+    assert browser.sign_in(browser.get(link)).status_code == 200
+    again = browser.get(link)
+    assert again.status_code == 410
+    assert 'data-problem="used"' in again.text
+    fresh = browser.submit(again)
+    assert fresh.status_code == 200
+    assert 'data-outcome="nothing_to_do"' in fresh.text
+
+
+def test_it_sends_a_fresh_link_for_an_expired_one_rate_limited(sandbox) -> None:
+    world, user, row = broken(sandbox)
+    browser = Browser()
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1), tick=True):
+        expired = browser.get(url_for(row.resync_link))
+        assert expired.status_code == 410
+        assert 'data-problem="expired"' in expired.text
+        assert browser.submit(expired).status_code == 200
+        assert browser.submit(expired).status_code == 429  # once per RESYNC_FRESH_LINK_MINUTES
+    prompts = [m for m in world.inbox(user.person) if "Re-sync" in payload_text(m)]
+    assert len(prompts) == 2
+    fresh = ResyncLink.objects.filter(person=user.person).latest("created_at")
+    assert fresh.pk != row.resync_link_id
+    assert url_for(fresh) in payload_text(prompts[1])
+    # The fresh link works.
+    assert browser.sign_in(browser.get(url_for(fresh))).status_code == 200
+
+
+def test_it_answers_an_invalid_link_kindly_and_reveals_nobody(sandbox, settings) -> None:
+    settings.RESYNC_FRESH_LINK_MINUTES = 0  # the prompt's own link was made a moment ago
+    cache.clear()  # the per-address limit of earlier tests in this process
+    world, user, row = broken(sandbox)
+    browser = Browser()
+    tampered = url_for(row.resync_link).replace("/resync/", "/resync/x")
+    page = browser.get(tampered)
+    assert page.status_code == 404
+    assert 'data-problem="invalid"' in page.text
+    known = browser.submit(page, email=user.person.email)
+    unknown = browser.submit(page, email="nobody@elsewhere.example")
+    assert known.status_code == unknown.status_code == 200
+    assert 'data-outcome="by_email"' in known.text and 'data-outcome="by_email"' in unknown.text
+    assert ResyncLink.objects.filter(person=user.person).count() == 2
+    assert browser.submit(page, email="not-an-email").status_code == 400
+
+
+def test_it_keeps_the_link_when_the_user_cancels_the_sign_in(sandbox) -> None:
+    world, user, row = broken(sandbox)
+    browser = Browser()
+    landing = browser.get(url_for(row.resync_link))
+    started = browser.submit(landing)
+    authorize = browser.get(started.headers["Location"])
+    denied = browser.http.post(
+        authorize.url,
+        data={"decision": "deny", **_hidden_fields(authorize.text)},
+        timeout=30,
+        allow_redirects=False,
+    )
+    page = browser.get(denied.headers["Location"])
+    assert page.status_code == 400
+    assert 'data-problem="cancelled"' in page.text
+    assert ResyncLink.objects.get(pk=row.resync_link_id).used_at is None
+
+
+def test_it_refuses_a_callback_with_a_forged_state_or_without_a_session(sandbox) -> None:
+    world, user, row = broken(sandbox)
+    browser = Browser()
+    landing = browser.get(url_for(row.resync_link))
+    started = browser.submit(landing)
+    authorize = browser.get(started.headers["Location"])
+    answer = browser.http.post(
+        authorize.url,
+        data={"decision": "allow", **_hidden_fields(authorize.text)},
+        timeout=30,
+        allow_redirects=False,
+    )
+    forged = re.sub(r"state=[^&]+", "state=forged", answer.headers["Location"])
+    page = browser.get(forged)
+    assert page.status_code == 400
+    assert 'data-problem="state"' in page.text
+    assert Incident.objects.get(pk=row.incident_id).status == "open"
+    stranger = Browser().get(answer.headers["Location"])
+    assert stranger.status_code == 400
+    assert 'data-problem="session"' in stranger.text
+
+
+def test_it_starts_nothing_on_a_get_or_without_csrf(sandbox) -> None:
+    world, user, row = broken(sandbox)
+    browser = Browser()
+    start = url_for(row.resync_link) + "start/"
+    assert browser.get(start).status_code == 405
+    assert browser.http.post(start, timeout=30, allow_redirects=False).status_code == 403

@@ -1,0 +1,173 @@
+"""The fake Slack's state: ids and tokens shaped like Slack's, and how each situation answers.
+
+Ids are derived from the email (and workspace) so a user keeps the same ``U…`` across resets and
+seeds. Tokens follow Slack's formats with token rotation on: user access ``xoxe.xoxp-1-…`` (12 h),
+refresh ``xoxe-1-…`` (single use), bot ``xoxb-<team>-<bot>-<secret>``. Only hashes are stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import string
+from datetime import timedelta
+from typing import Any
+
+from django.http import JsonResponse
+
+from platforms.sandbox import core
+from platforms.sandbox.models import SandboxToken, SandboxUser
+
+PLATFORM = "slack"
+ACCESS_TTL = timedelta(hours=12)
+CODE_TTL = timedelta(minutes=10)
+APP_ID = "A0MIOAUTOHL"
+APP_NAME = "Mio Auto Heal"
+USER_SCOPES = ["chat:write", "im:history", "users:read", "users:read.email"]
+SCOPE_WORDS = {
+    "chat:write": "Send messages on your behalf",
+    "im:history": "View messages and other content in your direct messages",
+    "users:read": "View people in your workspace",
+    "users:read.email": "View email addresses of people in your workspace",
+}
+_ALNUM = string.ascii_letters + string.digits
+
+# What auth.test answers for a user in each situation (Slack's codes; see platforms/slack/errors).
+PROBE_ERRORS = {
+    "grant_revoked": "token_revoked",
+    "app_uninstalled": "token_revoked",
+    "user_deleted": "account_inactive",
+    "mfa_enrollment_required": "two_factor_setup_required",
+    "app_disabled": "ekm_access_denied",
+    "consent_missing": "team_access_not_granted",
+    "insufficient_scope": "missing_scope",
+    "access_token_expired": "token_expired",
+}
+# What oauth.v2.access (grant_type=refresh_token) answers. Situations not listed refresh fine:
+# Slack refuses those tokens at the API call, not at the token endpoint.
+REFRESH_ERRORS = {
+    "grant_revoked": "invalid_refresh_token",
+    "app_uninstalled": "invalid_refresh_token",
+    "user_deleted": "account_inactive",
+}
+# A real re-sign-in fixes these; the rest wait for an admin (the authorize step refuses them).
+USER_FIXABLE = frozenset({"grant_revoked", "mfa_enrollment_required", "access_token_expired"})
+ADMIN_BLOCKED = frozenset(
+    {"app_uninstalled", "app_disabled", "consent_missing", "user_deleted", "insufficient_scope"}
+)
+
+
+def slack_id(prefix: str, *parts: str) -> str:
+    """A stable Slack-looking id (``U0…``, ``T0…``): prefix + 10 of [A-Z2-7]."""
+    digest = hashlib.sha256("|".join(p.lower() for p in parts).encode()).digest()
+    return prefix + base64.b32encode(digest).decode()[:10]
+
+
+def _alnum(length: int) -> str:
+    # Alphanumerics only, like Slack's: the log redactor's token patterns then match the whole.
+    return "".join(secrets.choice(_ALNUM) for _ in range(length))
+
+
+def _digits(length: int) -> str:
+    return str(secrets.randbelow(9 * 10 ** (length - 1)) + 10 ** (length - 1))
+
+
+def workspace_for(email: str) -> str:
+    return slack_id("T", email.rsplit("@", 1)[-1])
+
+
+def team_name(user: SandboxUser) -> str:
+    domain = user.email.rsplit("@", 1)[-1].split(".")[0]
+    return domain.replace("-", " ").title() or "Sandbox"
+
+
+def find_or_create_user(email: str, name: str = "", workspace_id: str = "") -> SandboxUser:
+    workspace_id = workspace_id or workspace_for(email)
+    user, _ = SandboxUser.objects.get_or_create(
+        platform=PLATFORM,
+        email=email.lower(),
+        defaults={
+            "name": name or email.split("@")[0].replace(".", " ").title(),
+            "upstream_id": slack_id("U", workspace_id, email),
+            "workspace_id": workspace_id,
+        },
+    )
+    return user
+
+
+def mint_user_tokens(user: SandboxUser, scopes: list[str] | None = None) -> dict[str, Any]:
+    scopes = scopes or USER_SCOPES
+    meta = {"scopes": ",".join(scopes), "workspace_id": user.workspace_id}
+    access = core.issue(
+        PLATFORM,
+        SandboxToken.Kind.ACCESS,
+        user,
+        "xoxe.xoxp-1-" + _alnum(96),
+        ttl=ACCESS_TTL,
+        meta=meta,
+    )
+    refresh = core.issue(
+        PLATFORM, SandboxToken.Kind.REFRESH, user, "xoxe-1-" + _alnum(96), meta=meta
+    )
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": int(ACCESS_TTL.total_seconds()),
+        "scopes": scopes,
+        "upstream_user_id": user.upstream_id,
+        "workspace_id": user.workspace_id,
+        "email": user.email,
+    }
+
+
+def mint_bot_token(workspace_id: str) -> dict[str, Any]:
+    bot_user_id = slack_id("U", workspace_id, "mio-bot")
+    meta = {
+        "workspace_id": workspace_id,
+        "bot_user_id": bot_user_id,
+        "bot_id": bot_id(workspace_id),
+    }
+    token = f"xoxb-{_digits(11)}-{_digits(13)}-{_alnum(24)}"
+    core.issue(PLATFORM, SandboxToken.Kind.BOT, None, token, meta=meta)
+    return {"bot_token": token, "bot_user_id": bot_user_id, "workspace_id": workspace_id}
+
+
+def bot_id(workspace_id: str) -> str:
+    return slack_id("B", workspace_id, "mio-bot")
+
+
+def mint_code(user: SandboxUser, meta: dict[str, Any]) -> str:
+    code = f"{_digits(10)}.{_digits(13)}.{secrets.token_hex(32)}"
+    return core.issue(PLATFORM, SandboxToken.Kind.CODE, user, code, ttl=CODE_TTL, meta=meta)
+
+
+def workspace_uninstalled(workspace_id: str) -> bool:
+    """Removing the app is workspace-wide: one user marked uninstalled breaks them all."""
+    return SandboxUser.objects.filter(
+        platform=PLATFORM, workspace_id=workspace_id, situation="app_uninstalled"
+    ).exists()
+
+
+def situation_of(user: SandboxUser) -> str:
+    if user.situation:
+        return user.situation
+    return "app_uninstalled" if workspace_uninstalled(user.workspace_id) else ""
+
+
+def answer(data: dict[str, Any], status: int = 200, **headers: str) -> JsonResponse:
+    """A Web API answer; like Slack's, it names the request (``x-slack-req-id``)."""
+    response = JsonResponse(data, status=status)
+    response["x-slack-req-id"] = secrets.token_hex(16)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def fail(code: str, status: int = 200, **extra: Any) -> JsonResponse:
+    """Slack's error shape: HTTP 200 (mostly) with ``ok: false`` and the code."""
+    return answer({"ok": False, "error": code, **extra}, status=status)
+
+
+def transient_answer() -> JsonResponse:
+    return answer({"ok": False, "error": "ratelimited"}, status=429, Retry_After="30")

@@ -1,0 +1,179 @@
+"""The Slack adapter: ``auth.test`` probes, rotating refresh tokens, Block Kit DMs as the bot.
+
+Slack (with token rotation on) issues user access tokens ``xoxe.xoxp-1-…`` that last 12 hours and
+single-use refresh tokens ``xoxe-1-…``: redeeming one revokes it, so the new one is stored the
+moment it arrives (the base class's ``refresh`` does that under the credential's lock). Refresh
+tokens do not expire from disuse, so there is no idle limit to refresh ahead of.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from platforms.base import Identity, OAuthStart, PlatformAdapter, SendResult, TokenGrant
+from platforms.errors import ErrorTable, Evidence, PlatformError
+from platforms.messages import Message
+from platforms.slack import oauth
+from platforms.slack.blocks import render_payload
+from platforms.slack.client import PLATFORM, call, classify, web_client
+from platforms.slack.errors import BOT_GONE_CODES, SLACK_ERRORS
+from tokens.secret import reveal
+from tokens.situations import Situation
+
+# Codes that say "this grant is gone" without saying whether the user or the app went away.
+REVOKED_CODES = frozenset({"token_revoked", "invalid_refresh_token"})
+
+if TYPE_CHECKING:
+    from tokens.models import Credential, Installation, PlatformAccount
+
+
+class SlackAdapter(PlatformAdapter):
+    key: ClassVar[str] = PLATFORM
+    label: ClassVar[str] = "Slack"
+    errors: ClassVar[ErrorTable] = SLACK_ERRORS
+    refresh_idle_limit = None
+    rotating_refresh_tokens = True
+    refresh_on_every_check = False
+
+    # --- tokens ---------------------------------------------------------------------------------
+    def redeem_refresh_token(self, credential: Credential, refresh_token: str) -> TokenGrant:
+        app = oauth.app()
+        try:
+            response = call(
+                "token",
+                lambda: web_client().oauth_v2_access(
+                    client_id=app["client_id"],
+                    client_secret=app["client_secret"],
+                    grant_type="refresh_token",
+                    refresh_token=refresh_token,
+                ),
+            )
+        except PlatformError as err:
+            if err.evidence.error in REVOKED_CODES:
+                raise self._revoked_why(credential, err) from None
+            raise
+        try:
+            return oauth.grant_from_refresh(response)
+        except (KeyError, TypeError):
+            raise PlatformError(
+                Situation.UNKNOWN,
+                Evidence(
+                    platform=PLATFORM,
+                    endpoint="token",
+                    http_status=response.status_code,
+                    error="malformed_refresh_answer",
+                    description="oauth.v2.access answered ok without an access token.",
+                ),
+            ) from None
+
+    def probe(self, credential: Credential, access_token: str) -> Identity:
+        try:
+            response = call("probe", lambda: web_client(access_token).auth_test())
+        except PlatformError as err:
+            if err.evidence.error in REVOKED_CODES:
+                raise self._revoked_why(credential, err) from None
+            raise
+        return Identity(
+            upstream_user_id=str(response.get("user_id") or ""),
+            workspace_id=str(response.get("team_id") or ""),
+        )
+
+    def _revoked_why(self, credential: Credential, err: PlatformError) -> PlatformError:
+        """A revoked user token (or refresh token) means the user revoked Mio *or* the app left
+        the workspace: Slack answers both with one code. The bot token tells them apart: if it
+        is refused too, the app is gone (an admin reinstalls it); otherwise the user's own grant
+        is (they sign in again).
+        """
+        installation = _installation(credential.tenant_id)
+        bot_token = reveal(installation.credential.access_token) if installation else None
+        if not bot_token:
+            return err
+        try:
+            call("probe", lambda: web_client(bot_token).auth_test())
+        except PlatformError as bot_err:
+            if bot_err.transient:
+                return bot_err  # cannot tell yet; the engine retries with backoff
+            if bot_err.evidence.error in BOT_GONE_CODES:
+                evidence = replace(
+                    err.evidence,
+                    description=err.evidence.description
+                    + f" The Mio bot token is refused too ({bot_err.evidence.error}): "
+                    "the app was removed from the workspace.",
+                )
+                return PlatformError(Situation.APP_UNINSTALLED, evidence)
+        return err
+
+    # --- messages -------------------------------------------------------------------------------
+    def render(self, message: Message) -> dict[str, Any]:
+        return render_payload(message)
+
+    def send(
+        self, installation: Installation, account: PlatformAccount, message: Message
+    ) -> SendResult:
+        credential = installation.credential if installation.credential_id else None
+        bot_token = reveal(credential.access_token) if credential else None
+        if not bot_token or not installation.is_active:
+            raise PlatformError(
+                Situation.APP_UNINSTALLED,
+                Evidence(
+                    platform=PLATFORM,
+                    endpoint="send",
+                    error="no_bot_token",
+                    description="Mio has no active bot installation in this Slack workspace.",
+                ),
+            )
+        payload = self.render(message)
+        try:
+            # A DM: chat.postMessage to the user id opens (or reuses) the bot's IM with them.
+            response = call(
+                "send",
+                lambda: web_client(bot_token).chat_postMessage(
+                    channel=account.upstream_user_id, unfurl_links=False, **payload
+                ),
+            )
+        except PlatformError as err:
+            if err.evidence.error in BOT_GONE_CODES:
+                # On the bot token these codes mean the app is gone from the workspace.
+                raise PlatformError(Situation.APP_UNINSTALLED, err.evidence) from None
+            raise
+        return SendResult(
+            message_id=str(response.get("ts") or ""),
+            conversation_id=str(response.get("channel") or ""),
+        )
+
+    # --- OAuth ----------------------------------------------------------------------------------
+    def begin_oauth(self, *, redirect_uri: str, login_hint: str = "") -> OAuthStart:
+        return oauth.begin(redirect_uri=redirect_uri, login_hint=login_hint)
+
+    def finish_oauth(
+        self, flow: dict[str, Any], params: dict[str, str], *, redirect_uri: str
+    ) -> TokenGrant:
+        return oauth.finish(flow, params, redirect_uri=redirect_uri)
+
+    # --- on-use detection -----------------------------------------------------------------------
+    def classify_relay_error(self, status: int | None, body: Any) -> PlatformError:
+        """The relay's failed call (user token): Slack's ``{"ok": false, "error": …}`` body."""
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
+        raw = body if isinstance(body, str) else json.dumps(body, default=str)
+        data = body
+        if isinstance(body, str):
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = {}
+        if not isinstance(data, dict):
+            data = {}
+        return classify("relay", status, data, {}, raw)
+
+
+def _installation(tenant_id: int) -> Installation | None:
+    from tokens.models import Installation
+
+    return (
+        Installation.objects.select_related("credential")
+        .filter(tenant_id=tenant_id, platform=PLATFORM, is_active=True)
+        .first()
+    )

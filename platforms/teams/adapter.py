@@ -1,0 +1,209 @@
+"""Microsoft Teams: Entra ID tokens through msal, Graph ``/me`` as the probe, the Bot Framework
+connector for Mio's messages.
+
+Every check redeems the refresh token (``refresh_on_every_check``): Entra enforces Conditional
+Access, consent, disabled users and revocation at the token endpoint, not at Graph, so a probe
+alone would read a blocked user as healthy until the access token runs out. Each redemption
+returns a new refresh token, stored at once; its 90-day inactivity window slides with it.
+
+The Entra tenant is the account's ``workspace_id``; a tenant's ``entra_tenant_id``, when set,
+names the authority instead (so an operator can pin it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from platforms.base import (
+    Identity,
+    OAuthStart,
+    PlatformAdapter,
+    SendResult,
+    TokenGrant,
+    store_grant,
+)
+from platforms.errors import Evidence, PlatformError
+from platforms.messages import Message
+from platforms.teams import cards, entra, graph
+from platforms.teams.connector import Connector, bot_id, is_conversation_gone
+from platforms.teams.errors import TEAMS_ERRORS, entra_situation
+from platforms.teams.oauth import begin, finish
+from tokens.secret import reveal
+from tokens.situations import Situation
+
+if TYPE_CHECKING:
+    from tokens.models import Credential, Installation, PlatformAccount
+
+
+class TeamsAdapter(PlatformAdapter):
+    key = "teams"
+    label = "Microsoft Teams"
+    errors = TEAMS_ERRORS
+    # Entra refresh tokens die after 90 days unused; each redemption starts a new 90 days.
+    refresh_idle_limit = timedelta(days=90)
+    # A new refresh token comes back with every redemption; Entra leaves the old one valid until
+    # its own expiry, but only the newest is kept (and the lock keeps redemptions one at a time).
+    rotating_refresh_tokens = True
+    refresh_on_every_check = True
+
+    # --- tokens -------------------------------------------------------------------------------
+    def redeem_refresh_token(
+        self, credential: Credential, refresh_token: str, *, claims_challenge: str | None = None
+    ) -> TokenGrant:
+        result = entra.redeem_refresh_token(
+            tenant_of(credential), refresh_token, claims_challenge=claims_challenge
+        )
+        return grant_from_result(result)
+
+    def probe(self, credential: Credential, access_token: str) -> Identity:
+        try:
+            return graph.me(access_token)
+        except graph.ClaimsChallenge as challenge:
+            # Continuous Access Evaluation: Graph revoked this token after a critical event. Ask
+            # Entra for a token carrying the claims; Entra's refusal (user disabled, sessions
+            # revoked, CA…) is the real situation. If Entra issues one, Graph must accept it.
+            credential = self._refresh_with_claims(credential, challenge.claims)
+            return graph.me(reveal(credential.access_token) or "")
+
+    def _refresh_with_claims(self, credential: Credential, claims: str) -> Credential:
+        from tokens.locking import refresh_lock
+
+        with refresh_lock(credential.pk) as locked:
+            refresh_token = reveal(locked.refresh_token)
+            if not refresh_token:
+                raise PlatformError(
+                    Situation.GRANT_REVOKED,
+                    Evidence(platform=self.key, endpoint="token", error="no_refresh_token"),
+                )
+            grant = self.redeem_refresh_token(locked, refresh_token, claims_challenge=claims)
+            store_grant(locked, grant)
+            return locked
+
+    # --- messages -----------------------------------------------------------------------------
+    def render(self, message: Message) -> dict[str, Any]:
+        return cards.activity(message)
+
+    def send(
+        self, installation: Installation, account: PlatformAccount, message: Message
+    ) -> SendResult:
+        tenant = account.workspace_id or installation.workspace_id
+        activity = self.render(message)
+        activity["from"] = {"id": installation.bot_user_id or bot_id(), "name": "Mio"}
+        activity["recipient"] = {
+            "id": f"8:orgid:{account.upstream_user_id}",
+            "aadObjectId": account.upstream_user_id,
+        }
+        if message.idempotency_key:
+            # The connector keeps one activity per id in a conversation: a retried send is
+            # recognised instead of delivered twice.
+            activity["id"] = message.idempotency_key
+        connector = Connector(installation.service_url)
+        try:
+            conversation = account.conversation_id
+            if not conversation:
+                conversation = connector.create_conversation(tenant, account.upstream_user_id)
+            try:
+                activity["conversation"] = {"id": conversation}
+                message_id = connector.send_activity(conversation, activity)
+            except PlatformError as err:
+                if not (account.conversation_id and is_conversation_gone(err)):
+                    raise
+                # The cached conversation is gone (the chat was reset): create it afresh once.
+                conversation = connector.create_conversation(tenant, account.upstream_user_id)
+                activity["conversation"] = {"id": conversation}
+                message_id = connector.send_activity(conversation, activity)
+        finally:
+            connector.close()
+        return SendResult(message_id=message_id, conversation_id=conversation)
+
+    # --- OAuth --------------------------------------------------------------------------------
+    def begin_oauth(self, *, redirect_uri: str, login_hint: str = "") -> OAuthStart:
+        return begin(redirect_uri=redirect_uri, login_hint=login_hint)
+
+    def finish_oauth(
+        self, flow: dict[str, Any], params: dict[str, str], *, redirect_uri: str
+    ) -> TokenGrant:
+        return finish(flow, params, redirect_uri=redirect_uri)
+
+    # --- on-use detection ---------------------------------------------------------------------
+    def classify_relay_error(self, status: int | None, body: Any) -> PlatformError:
+        """A relay's failed Entra, Graph or Bot Framework call, classified like a check."""
+        data = _as_dict(body)
+        raw = body if isinstance(body, str) else json.dumps(data)
+        evidence = Evidence(platform=self.key, endpoint="relay", http_status=status)
+        evidence.raw = Evidence.clip(raw)
+        if status is not None and (status == 429 or status >= 500):
+            evidence.error = "transient"
+            return PlatformError(Situation.TRANSIENT, evidence)
+        if "error_codes" in data or "suberror" in data:
+            found = entra.from_body(data, "relay", status=status, raw=raw)
+            return found
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        code = str(error.get("code") or "")
+        evidence.error = code
+        evidence.description = str(error.get("message") or "")[:1000]
+        situation = None
+        if code:
+            situation = TEAMS_ERRORS.lookup(f"graph:{code}", f"bot:{code}")
+        if situation is None and isinstance(data.get("error"), str):
+            evidence.error = str(data["error"])
+            situation = entra_situation([], str(data.get("suberror") or ""))
+        if situation is None:
+            situation = Situation.ACCESS_TOKEN_EXPIRED if status == 401 else Situation.UNKNOWN
+        return PlatformError(situation, evidence)
+
+
+def tenant_of(credential: Credential) -> str:
+    """The Entra tenant for the authority: the tenant's pinned id, else the account's."""
+    pinned = credential.tenant.entra_tenant_id if credential.tenant_id else ""
+    if pinned:
+        return pinned
+    from tokens.models import PlatformAccount
+
+    account = (
+        PlatformAccount.objects.filter(credential_id=credential.pk)
+        .values_list("workspace_id", flat=True)
+        .first()
+    )
+    return account or "organizations"
+
+
+def grant_from_result(result: dict[str, Any]) -> TokenGrant:
+    """Entra's token answer -> TokenGrant, naming the user from the id token's claims."""
+    claims = result.get("id_token_claims") or {}
+    if not claims and result.get("client_info"):
+        claims = _client_info(str(result["client_info"]))
+    return TokenGrant(
+        access_token=str(result["access_token"]),
+        refresh_token=result.get("refresh_token"),
+        expires_in=int(result["expires_in"]) if result.get("expires_in") else None,
+        scopes=str(result.get("scope") or "").split(),
+        upstream_user_id=str(claims.get("oid") or ""),
+        workspace_id=str(claims.get("tid") or ""),
+        email=str(claims.get("preferred_username") or claims.get("email") or ""),
+    )
+
+
+def _client_info(value: str) -> dict[str, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, TypeError):
+        return {}
+    return (
+        {"oid": data.get("uid", ""), "tid": data.get("utid", "")} if isinstance(data, dict) else {}
+    )
+
+
+def _as_dict(body: Any) -> dict[str, Any]:
+    if isinstance(body, dict):
+        return body
+    if isinstance(body, str | bytes):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+    return {}

@@ -1,0 +1,114 @@
+"""Teams runs the shared platform contract against the sandbox, through msal and requests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from platforms.teams.errors import ENTRA_RULES, SUBERROR_RULES
+from platforms.teams.tests.helpers import validate_activity
+from platforms.tests.contract import PlatformContract, ScriptCase
+
+
+def entra_body(code: int, error: str = "invalid_grant", suberror: str = "") -> dict[str, Any]:
+    """Entra's exact error shape, as captured from the token endpoint."""
+    trace, correlation, when = str(uuid.uuid4()), str(uuid.uuid4()), "2026-01-19 08:55:37Z"
+    body: dict[str, Any] = {
+        "error": error,
+        "error_description": f"AADSTS{code}: (captured text)\r\nTrace ID: {trace}\r\n"
+        f"Correlation ID: {correlation}\r\nTimestamp: {when}",
+        "error_codes": [code],
+        "timestamp": when,
+        "trace_id": trace,
+        "correlation_id": correlation,
+        "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+    }
+    if suberror:
+        body["suberror"] = suberror
+    return body
+
+
+def graph_body(code: str, message: str = "captured") -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {"date": "2026-01-19T08:55:37", "request-id": str(uuid.uuid4())},
+        }
+    }
+
+
+# Every AADSTS rule of the table, replayed raw on the token endpoint (the refresh every check
+# makes). The ``error`` field varies on purpose: classification must ignore it.
+_ERRORS = ["invalid_grant", "interaction_required", "invalid_request", "unauthorized_client"]
+TOKEN_CASES = [
+    ScriptCase(
+        id=f"aadsts{rule.code}",
+        endpoint="token",
+        status=401 if rule.situation.value == "operator_config" else 400,
+        body=entra_body(int(rule.code), error=_ERRORS[i % len(_ERRORS)]),
+        expected=rule.situation.value,
+    )
+    for i, rule in enumerate(ENTRA_RULES)
+]
+SUBERROR_CASES = [
+    ScriptCase(
+        id=f"suberror-{rule.code.split(':', 1)[1]}",
+        endpoint="token",
+        status=400,
+        body={**entra_body(99999), "suberror": rule.code.split(":", 1)[1]},
+        expected=rule.situation.value,
+    )
+    for rule in SUBERROR_RULES
+]
+OTHER_CASES = [
+    # A code nobody maps: unknown, never a guess.
+    ScriptCase("unmapped-aadsts", "token", 400, entra_body(50105), "unknown"),
+    # Primary code with the other ``error`` value it has been seen with.
+    ScriptCase(
+        "aadsts53003-access-denied",
+        "token",
+        400,
+        entra_body(53003, "access_denied", "message_only"),
+        "ca_blocked",
+    ),
+    ScriptCase(
+        "aadsts65001-interaction-required",
+        "token",
+        400,
+        entra_body(65001, "interaction_required", "consent_required"),
+        "consent_missing",
+    ),
+    ScriptCase(
+        "token-503", "token", 503, entra_body(90033, "temporarily_unavailable"), "transient"
+    ),
+    ScriptCase(
+        "token-429",
+        "token",
+        429,
+        entra_body(50196, "temporarily_unavailable"),
+        "transient",
+        headers={"Retry-After": "30"},
+    ),
+    ScriptCase("token-html-500", "token", 500, "<html>oops</html>", "transient"),
+    # Graph: a token lacking a permission.
+    ScriptCase(
+        "graph-403-authorization-requestdenied",
+        "probe",
+        403,
+        graph_body("Authorization_RequestDenied"),
+        "insufficient_scope",
+    ),
+    ScriptCase(
+        "graph-403-accessdenied", "probe", 403, graph_body("accessDenied"), "insufficient_scope"
+    ),
+    ScriptCase("graph-400-unknown", "probe", 400, graph_body("BadRequest"), "unknown"),
+]
+
+
+class TestTeamsContract(PlatformContract):
+    platform = "teams"
+    scripted_cases = [*TOKEN_CASES, *SUBERROR_CASES, *OTHER_CASES]
+
+    def validate_payload(self, payload: dict[str, Any]) -> None:
+        validate_activity(payload)

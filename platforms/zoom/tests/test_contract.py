@@ -1,0 +1,134 @@
+"""The shared platform contract, run against the Zoom fake through requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft7Validator
+
+from platforms.tests.contract import PlatformContract, ScriptCase
+from platforms.zoom.chatbot import CONTENT_SCHEMA, ENVELOPE_SCHEMA
+
+
+def _coded(code: int, message: str) -> dict[str, Any]:
+    return {"status": False, "errorCode": code, "errorMessage": message, "result": None}
+
+
+def _token(case_id: str, body: Any, expected: str, status: int = 400, **headers: str) -> ScriptCase:
+    return ScriptCase(case_id, "token", status, body, expected, headers=dict(headers))
+
+
+def _probe(case_id: str, body: Any, expected: str, status: int = 400, **headers: str) -> ScriptCase:
+    return ScriptCase(case_id, "probe", status, body, expected, headers=dict(headers))
+
+
+class TestZoomContract(PlatformContract):
+    platform = "zoom"
+    scripted_cases = [
+        # Refresh failures as seen in practice (RFC 6749 envelope).
+        _token(
+            "invalid-token", {"reason": "Invalid Token!", "error": "invalid_grant"}, "grant_revoked"
+        ),
+        _token(
+            "invalid-client",
+            {"reason": "Invalid client_id or client_secret", "error": "invalid_client"},
+            "operator_config",
+        ),
+        _token(
+            "invalid-client-401",
+            {"reason": "Invalid client", "error": "invalid_client"},
+            "operator_config",
+            status=401,
+        ),
+        _token(
+            "unsupported-grant",
+            {"reason": "unsupported grant type", "error": "unsupported_grant_type"},
+            "operator_config",
+        ),
+        _token(
+            "redirect-mismatch",
+            {"reason": "Invalid request : Redirect URI mismatch.", "error": "invalid_request"},
+            "operator_config",
+        ),
+        # Zoom's numbered OAuth codes (developers.zoom.us/docs/integrations/oauth-error-messages/).
+        _token("4700", _coded(4700, "Token cannot be empty."), "unknown"),
+        _token("4702", _coded(4702, "Invalid client."), "operator_config"),
+        _token("4704", _coded(4704, "Invalid client secret."), "operator_config"),
+        _token("4705", _coded(4705, "Grant type is not supported."), "operator_config"),
+        _token("4706", _coded(4706, "Client ID or client secret is missing."), "operator_config"),
+        _token("4709", _coded(4709, "Redirect URI mismatch."), "operator_config"),
+        _token("4711", _coded(4711, "Refresh token invalid."), "insufficient_scope"),
+        _token("4717", _coded(4717, "The app has been disabled"), "app_disabled"),
+        _token("4724", _coded(4724, "Exception error message."), "operator_config"),
+        _token("4732", _coded(4732, "Creating authorization code error."), "transient"),
+        _token("4733", _coded(4733, "Code is expired"), "grant_revoked"),
+        _token("4734", _coded(4734, "Invalid authorization code."), "grant_revoked"),
+        _token("4735", _coded(4735, "The owner of the token does not exist."), "user_deleted"),
+        _token(
+            "4737",
+            _coded(4737, "Can not find the authentication for the access token."),
+            "grant_revoked",
+        ),
+        _token("4738", _coded(4738, "The token is disabled by admin."), "consent_missing"),
+        _token(
+            "4740",
+            _coded(4740, "The token ID is out of the token tolerance range."),
+            "grant_revoked",
+        ),
+        _token("4741", _coded(4741, "The token has been revoked."), "grant_revoked"),
+        # The numbered code wins over the generic OAuth error string when both are there.
+        _token(
+            "4717-in-oauth-envelope",
+            {"reason": "The app has been disabled", "error": "invalid_client", "errorCode": 4717},
+            "app_disabled",
+        ),
+        _token(
+            "token-429",
+            {"reason": "Too many requests"},
+            "transient",
+            status=429,
+            **{"Retry-After": "3"},
+        ),
+        _token(
+            "token-503-html",
+            "<html><body>Service Unavailable</body></html>",
+            "transient",
+            status=503,
+        ),
+        _token("token-400-html", "<html><body>Bad Request</body></html>", "unknown"),
+        # GET /v2/users/me
+        _probe(
+            "scopes-missing",
+            {
+                "code": 4711,
+                "message": "Invalid access token, does not contain scopes:[user:read:user].",
+            },
+            "insufficient_scope",
+        ),
+        _probe(
+            "user-does-not-exist",
+            {"code": 1001, "message": "User does not exist: me."},
+            "user_deleted",
+            status=404,
+        ),
+        _probe(
+            "user-inactive",
+            {"id": "KDcuGIm1QgePTO8WbOqwIQ", "email": "x@example.com", "status": "inactive"},
+            "user_disabled",
+            status=200,
+        ),
+        _probe("validation-failed", {"code": 300, "message": "Validation Failed."}, "unknown"),
+        _probe(
+            "api-429",
+            {"code": 429, "message": "You have reached the maximum per-second rate limit."},
+            "transient",
+            status=429,
+            **{"Retry-After": "2"},
+        ),
+    ]
+
+    def validate_payload(self, payload: dict[str, Any]) -> None:
+        if "content" in payload:
+            Draft7Validator(ENVELOPE_SCHEMA).validate(payload)
+        else:
+            Draft7Validator(CONTENT_SCHEMA).validate(payload)

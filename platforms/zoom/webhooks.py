@@ -1,0 +1,121 @@
+"""Zoom's signed event notifications at ``/hooks/zoom/events/``.
+
+* ``endpoint.url_validation``: answer ``{"plainToken", "encryptedToken"}`` where the encrypted
+  token is the hex HMAC-SHA256 of the plain token under the app's secret token.
+* Every other event must carry ``x-zm-signature: v0=<hex HMAC-SHA256(secret,
+  "v0:{x-zm-request-timestamp}:{raw body}")>`` with a timestamp no older than five minutes.
+* ``app_deauthorized`` (a user removed the app): the grant of that user is gone, so their
+  account is marked for a check now.
+
+See https://developers.zoom.us/docs/api/webhooks/ and
+https://marketplace.zoom.us/docs/api-reference/webhook-reference/app-events/app-deauthorized
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from tokens.events import report_platform_event
+from tokens.situations import Situation
+
+REPLAY_WINDOW_SECONDS = 300
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _secret() -> bytes:
+    return settings.PLATFORM_APPS["zoom"]["webhook_secret"].encode()
+
+
+def _hmac_hex(message: str) -> str:
+    return hmac.new(_secret(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _refuse(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def signature_problem(request: HttpRequest, raw: str) -> str:
+    """Why the request is not a fresh, genuine Zoom notification ("" when it is)."""
+    signature = request.headers.get("x-zm-signature", "")
+    stamp = request.headers.get("x-zm-request-timestamp", "")
+    if not signature or not stamp:
+        return "missing x-zm-signature or x-zm-request-timestamp"
+    try:
+        sent = float(stamp)
+    except ValueError:
+        return "x-zm-request-timestamp is not a number"
+    if sent > 1e12:  # milliseconds
+        sent /= 1000
+    if abs(time.time() - sent) > REPLAY_WINDOW_SECONDS:
+        return "x-zm-request-timestamp is outside the five-minute window"
+    expected = "v0=" + _hmac_hex(f"v0:{stamp}:{raw}")
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
+        return "x-zm-signature does not match"
+    return ""
+
+
+@csrf_exempt
+@require_POST
+def events(request: HttpRequest) -> JsonResponse:
+    if len(request.body) > MAX_BODY_BYTES:
+        return _refuse(413, "body too large")
+    try:
+        raw = request.body.decode("utf-8")
+        data = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        return _refuse(400, "the body must be a JSON object")
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+        return _refuse(400, "the body must be a JSON object with an 'event'")
+    payload = data.get("payload")
+    payload = payload if isinstance(payload, dict) else {}
+    if data["event"] == "endpoint.url_validation":
+        return _url_validation(request, raw, payload)
+    problem = signature_problem(request, raw)
+    if problem:
+        return _refuse(401, problem)
+    if data["event"] == "app_deauthorized":
+        return _app_deauthorized(data, payload)
+    # Zoom retries anything but a 2xx; events Mio does not use are acknowledged and dropped.
+    return JsonResponse({"ok": True, "ignored": data["event"]})
+
+
+def _url_validation(request: HttpRequest, raw: str, payload: dict[str, Any]) -> JsonResponse:
+    plain = payload.get("plainToken")
+    if not isinstance(plain, str) or not plain or len(plain) > 512:
+        return _refuse(400, "payload.plainToken must be a non-empty string")
+    # Zoom signs the validation request too; a signature that is present must be right.
+    if request.headers.get("x-zm-signature") and signature_problem(request, raw):
+        return _refuse(401, signature_problem(request, raw))
+    return JsonResponse({"plainToken": plain, "encryptedToken": _hmac_hex(plain)})
+
+
+def _app_deauthorized(data: dict[str, Any], payload: dict[str, Any]) -> JsonResponse:
+    account_id, user_id = payload.get("account_id"), payload.get("user_id")
+    if not isinstance(account_id, str) or not account_id:
+        return _refuse(400, "payload.account_id must be a non-empty string")
+    if not isinstance(user_id, str) or not user_id:
+        return _refuse(400, "payload.user_id must be a non-empty string")
+    client_id = payload.get("client_id")
+    if isinstance(client_id, str) and client_id != settings.PLATFORM_APPS["zoom"]["client_id"]:
+        return JsonResponse({"ok": True, "ignored": "another app's deauthorization"})
+    when = payload.get("deauthorization_time") or data.get("event_ts") or ""
+    marked = report_platform_event(
+        "zoom",
+        "app_deauthorized",
+        workspace_id=account_id,
+        upstream_user_ids=[user_id],
+        # Zoom sends no event id; one user deauthorizes once at a given time.
+        event_id=f"zoom:app_deauthorized:{account_id}:{user_id}:{when}",
+        # The user removed a user-level app: their own grant is revoked, they re-authorize.
+        situation_hint=Situation.GRANT_REVOKED.value,
+    )
+    return JsonResponse({"ok": True, "marked": marked})
