@@ -83,6 +83,8 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["tenant", "-at"], name="audit_by_tenant"),
             models.Index(fields=["-at"], name="audit_by_time"),
+            # An object's own history (the incident timeline, a person's page).
+            models.Index(fields=["target_type", "target_id", "-at"], name="audit_by_target"),
         ]
         ordering = ["-at", "-pk"]
         verbose_name_plural = "audit entries"

@@ -20,9 +20,11 @@ from notifications.texts.common import evidence_facts, incident_url
 from tokens.models import CheckRecord
 from tokens.situations import CATALOGUE, Audience, Situation
 
-AFFECTED_SHOWN = 50
+AFFECTED_SHOWN = 25
 MESSAGES_SHOWN = 100
 CHECKS_SHOWN = 20
+# Encrypted token columns: never needed on a page, so never loaded (nor decrypted) for one.
+SEALED = ("credential__access_token", "credential__refresh_token")
 CONSENT_SITUATIONS = {Situation.CONSENT_MISSING, Situation.INSUFFICIENT_SCOPE}
 
 
@@ -124,7 +126,9 @@ def incident_context(incident: Incident) -> dict[str, Any]:
     affected = list(
         AffectedAccount.objects.filter(incident=incident)
         .select_related("account__person", "credential")
-        .order_by("recovered_at", "pk")[:AFFECTED_SHOWN]
+        .defer(*SEALED)
+        # The (incident, credential) unique index walks them in this order: no sort.
+        .order_by("credential_id")[:AFFECTED_SHOWN]
     )
     rows = list(
         OutboxMessage.objects.filter(incident=incident)

@@ -13,3 +13,6 @@ from mio_heal.settings import Q_CLUSTER
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 # Hashing passwords slowly protects nothing in tests and costs seconds.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Live-server threads must not keep connections open past a test, or PostgreSQL cannot drop the
+# test database at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from accounts.models import ResyncLink
 from mio_heal.admin_tools import CappedCountPaginator
@@ -17,19 +19,6 @@ from notifications.outbox import schedule_delivery
 class BigTableAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
-
-
-class AffectedInline(admin.TabularInline):
-    model = AffectedAccount
-    extra = 0
-    raw_id_fields = ["credential", "account"]
-    readonly_fields = ["added_at", "recovered_at", "evidence"]
-    # A tenant-wide incident may list thousands: show the first page, the rest via the filter.
-    max_num = 0
-    can_delete = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("account")
 
 
 class MessageInline(admin.TabularInline):
@@ -60,10 +49,34 @@ class IncidentAdmin(BigTableAdmin):
     list_select_related = ["tenant"]
     search_fields = ["tenant__slug", "account__person__email", "account__upstream_user_id"]
     raw_id_fields = ["tenant", "credential", "account"]
-    readonly_fields = ["open_key", "evidence", "opened_at", "last_seen_at", "resolved_at"]
-    date_hierarchy = None
-    inlines = [AffectedInline, MessageInline]
+    readonly_fields = [
+        "open_key",
+        "evidence",
+        "opened_at",
+        "last_seen_at",
+        "resolved_at",
+        "affected_accounts",
+    ]
+    inlines = [MessageInline]
     actions = ["resend_prompt", "resolve_incidents", "verify_now"]
+
+    @admin.display(description="Affected accounts")
+    def affected_accounts(self, incident: Incident) -> str:
+        # A tenant-wide incident may list thousands: the first few here, all of them one click
+        # away in the affected-accounts list filtered on this incident.
+        links = AffectedAccount.objects.filter(incident=incident).select_related("account")
+        shown = [
+            f"{link.account.email if link.account else f'credential {link.credential_id}'}"
+            + (f" (left: {link.get_left_as_display()})" if link.recovered_at else "")
+            for link in links.order_by("pk")[:20]
+        ]
+        url = reverse("admin:notifications_affectedaccount_changelist")
+        return format_html(
+            "{}<br><a href='{}?incident__id__exact={}'>All affected accounts</a>",
+            ", ".join(shown) or "—",
+            url,
+            incident.pk,
+        )
 
     @admin.action(description="Resend the prompt")
     def resend_prompt(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -86,6 +99,24 @@ class IncidentAdmin(BigTableAdmin):
                 f"Incident {incident.pk}: {result.working}/{result.checked} working"
                 + (" — resolved." if result.resolved else "."),
             )
+
+
+@admin.register(AffectedAccount)
+class AffectedAccountAdmin(BigTableAdmin):
+    list_display = [
+        "id",
+        "incident",
+        "account",
+        "credential",
+        "added_at",
+        "recovered_at",
+        "left_as",
+    ]
+    list_filter = ["left_as"]
+    list_select_related = ["incident", "account__person", "credential"]
+    search_fields = ["account__email", "account__upstream_user_id"]
+    raw_id_fields = ["incident", "credential", "account"]
+    readonly_fields = ["evidence", "added_at", "recovered_at", "left_as"]
 
 
 @admin.register(OutboxMessage)
@@ -141,7 +172,7 @@ class OutboxMessageAdmin(BigTableAdmin):
 class ResyncLinkAdmin(BigTableAdmin):
     list_display = ["id", "person", "account", "incident", "created_at", "expires_at", "used_at"]
     list_filter = ["account__platform"]
-    list_select_related = ["person", "account"]
+    list_select_related = ["person", "account__person", "incident"]
     search_fields = ["person__email"]
     raw_id_fields = ["person", "account", "incident"]
     # The nonce is half of what the signed URL carries; it is not shown or edited.

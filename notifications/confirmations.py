@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -65,21 +66,23 @@ def _user_incident(incident: Incident, *, resynced: bool) -> int:
 
 
 def _configured(incident: Incident) -> int:
-    accounts = AffectedAccount.objects.filter(incident=incident).count()
+    links = AffectedAccount.objects.filter(incident=incident)
+    accounts = links.exclude(left_as__in=[Resolution.SUPERSEDED, Resolution.CLOSED]).count()
+    moved = links.filter(left_as=Resolution.SUPERSEDED).count()
     return outbox.to_admins(
         incident,
         template=Row.Template.ADMIN_CONFIGURED,
         kind=Row.Kind.CONFIRMATION,
         key=f"configured:{incident.pk}:{{person}}",
-        context={"accounts": accounts},
+        context={"accounts": accounts, "moved": moved},
         quiet=False,
     )
 
 
-def send_digest(tenant: Tenant, *, now: object = None) -> int:
-    """One message per admin listing the day's user re-syncs (tenants on the digest option)."""
+def send_digest(tenant: Tenant, *, now: datetime | None = None) -> int:
+    """One message per admin listing the last day's user re-syncs (the digest option)."""
     now = now or timezone.now()
-    since = now - timedelta(days=1)  # type: ignore[operator]
+    since = now - timedelta(days=1)
     resolved = (
         Incident.objects.filter(
             tenant=tenant,
@@ -97,7 +100,7 @@ def send_digest(tenant: Tenant, *, now: object = None) -> int:
     ]
     if not entries:
         return 0
-    day = f"{now:%Y-%m-%d}"
+    day = f"{now.astimezone(zoneinfo.ZoneInfo(tenant.timezone or 'UTC')):%Y-%m-%d}"
     written = 0
     for admin in outbox.admins_of(tenant):
         written += bool(

@@ -160,7 +160,7 @@ def _leave(link: AffectedAccount, how: str) -> bool:
     """Take one account out of its incident; True when that resolved the incident."""
     now = timezone.now()
     if not AffectedAccount.objects.filter(pk=link.pk, recovered_at__isnull=True).update(
-        recovered_at=now
+        recovered_at=now, left_as=how
     ):
         return False
     # This UPDATE locks the incident's row (PostgreSQL) until commit, so of two workers
@@ -168,10 +168,19 @@ def _leave(link: AffectedAccount, how: str) -> bool:
     Incident.objects.filter(pk=link.incident_id, affected_count__gt=0).update(
         affected_count=F("affected_count") - 1
     )
-    if AffectedAccount.objects.filter(
-        incident_id=link.incident_id, recovered_at__isnull=True
-    ).exists():
+    left = AffectedAccount.objects.filter(incident_id=link.incident_id)
+    if left.filter(recovered_at__isnull=True).exists():
         return False
+    if how == Resolution.SUPERSEDED:
+        # The last account moved to another situation, but if others work again, the fix that
+        # made them work is what resolved this incident ("Verify now" after a CA fix, say).
+        worked = (
+            left.exclude(left_as__in=[Resolution.SUPERSEDED, Resolution.CLOSED, ""])
+            .order_by("-recovered_at")
+            .values_list("left_as", flat=True)
+            .first()
+        )
+        how = worked or how
     return resolve(link.incident, how)
 
 
@@ -191,7 +200,7 @@ def resolve(incident: Incident, how: str, *, by: str = "") -> bool:
     outbox.cancel_pending(incident)
     if how in (Resolution.CLOSED, Resolution.SUPERSEDED):
         AffectedAccount.objects.filter(incident=incident, recovered_at__isnull=True).update(
-            recovered_at=now
+            recovered_at=now, left_as=how
         )
     confirmations.on_resolved(incident)
     return True

@@ -104,6 +104,8 @@ class AffectedAccount(models.Model):
     )
     added_at = models.DateTimeField(default=timezone.now)
     recovered_at = models.DateTimeField(null=True, blank=True)
+    # How it left the incident: working again (and how), or moved to another situation.
+    left_as = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
     evidence = models.JSONField(null=True, blank=True)
 
     class Meta:

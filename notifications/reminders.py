@@ -22,6 +22,8 @@ from tokens.situations import Audience
 
 # Nothing is due earlier than an hour after the first prompt (reminder_hours are whole hours).
 EARLIEST = timedelta(hours=1)
+# Incidents looked at per run (every minute); the rest wait for the next run.
+BATCH_LIMIT = 5000
 
 
 def due_reminders(hours: list[int] | None, prompted_at: datetime, now: datetime) -> int:
@@ -40,13 +42,19 @@ def run(now: datetime | None = None) -> dict[str, int]:
             audience__in=[Audience.USER, Audience.ADMIN],
         )
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
-        .select_related("tenant", "account__person__tenant")
         .order_by("pk")
     )
-    for incident in candidates.iterator(chunk_size=500):
-        with transaction.atomic():
-            counts["reminders"] += _remind(incident, now)
-            counts["escalations"] += _escalate(incident, now)
+    # Ids first, then small batches: no cursor stays open while messages are queued (queueing
+    # may recycle the database connection).
+    ids = list(candidates.values_list("pk", flat=True)[:BATCH_LIMIT])
+    for start in range(0, len(ids), 200):
+        batch = Incident.objects.filter(pk__in=ids[start : start + 200]).select_related(
+            "tenant", "account__person__tenant"
+        )
+        for incident in batch:
+            with transaction.atomic():
+                counts["reminders"] += _remind(incident, now)
+                counts["escalations"] += _escalate(incident, now)
     return counts
 
 

@@ -37,6 +37,9 @@ def populate(n: int = 3) -> None:
         CheckRecord.objects.create(
             credential_id=account.credential_id, outcome="ok", state_after="healthy"
         )
+        from accounts.resync.links import create_link
+
+        create_link(person, account)  # accounts.ResyncLink (re-sync pages)
 
 
 def project_models() -> list[type]:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Person, ResyncLink
 from accounts.resync import links
 from notifications import services
+from notifications.texts import users
 from platforms.base import CheckOutcome, Identity
 from platforms.errors import PlatformError
 from platforms.keys import Platform
@@ -84,6 +85,7 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
         return _bad_link(request, token, link, issue)
     assert link is not None
     account = link.account
+    situation = link.incident.situation if link.incident else ""
     return render(
         request,
         "accounts/resync_landing.html",
@@ -93,7 +95,7 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
             "person": link.person,
             "account": account,
             "platform": _label(account.platform),
-            "reason": CATALOGUE[link.incident.situation].remedy if link.incident else "",
+            "why": users.WHY.get(situation, users.DEFAULT_WHY).format(p=_label(account.platform)),
         },
     )
 

@@ -28,7 +28,8 @@ def blocked(sandbox):
         world.break_(account, "ca_blocked")
     world.check()
     (incident,) = world.open_incidents()
-    assert incident.situation == "ca_blocked" and incident.affected_count == 3
+    assert incident.situation == "ca_blocked"
+    assert incident.affected_count == 3
     return world, incident
 
 
@@ -56,20 +57,22 @@ def test_it_verifies_a_fixed_policy_and_resolves_the_incident(admin_client, bloc
     assert not incident.is_open
     assert incident.resolution == "admin_verified"
     entry = AuditEntry.objects.get(action="incident.verify")
-    assert entry.target_id == str(incident.pk) and entry.tenant_id == world.tenant.pk
+    assert entry.target_id == str(incident.pk)
+    assert entry.tenant_id == world.tenant.pk
     assert entry.detail["working"] == 3
     page = admin_client.get(response["Location"]).content.decode()
     assert "3 accounts work again" in page
     # The overview's snapshot follows at once.
     snap = DailySnapshot.objects.get(tenant=world.tenant, platform="teams")
-    assert snap.waiting_admin == 0 and snap.healthy == 4
+    assert snap.waiting_admin == 0
+    assert snap.healthy == 4
     # And the admin hears about it on their platform.
     texts = [payload_text(m) for m in world.inbox(world.admins[0])]
     assert any("configured" in t for t in texts), texts
 
 
 def test_it_keeps_the_incident_open_when_the_policy_still_blocks(admin_client, blocked):
-    world, incident = blocked
+    _world, incident = blocked
     response = post(admin_client, "dashboard:incident-verify", incident)
     incident.refresh_from_db()
     assert incident.is_open
@@ -119,7 +122,8 @@ def test_it_resolves_by_hand(admin_client, blocked):
     _, incident = blocked
     post(admin_client, "dashboard:incident-resolve", incident, {"note": "policy retired"})
     incident.refresh_from_db()
-    assert not incident.is_open and incident.resolution == "closed"
+    assert not incident.is_open
+    assert incident.resolution == "closed"
     entry = AuditEntry.objects.get(action="incident.resolve")
     assert entry.detail == {"summary": "closed", "note": "policy retired"}
     assert entry.actor_name.startswith("user")
@@ -149,6 +153,7 @@ def test_it_shows_every_action_in_the_audit_log(admin_client, blocked):
     post(admin_client, "dashboard:incident-snooze", incident, {"hours": "4"})
     post(admin_client, "dashboard:incident-resolve", incident)
     html = admin_client.get(reverse("dashboard:audit")).content.decode()
-    assert "incident.snooze" in html and "incident.resolve" in html
+    assert "incident.snooze" in html
+    assert "incident.resolve" in html
     only = admin_client.get(reverse("dashboard:audit") + "?action=incident.resolve")
     assert [e.action for e in only.context["page"].items] == ["incident.resolve"]

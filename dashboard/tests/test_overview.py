@@ -112,7 +112,8 @@ def test_it_draws_the_overview_from_the_snapshots(member_client, world):
     take_snapshots()
     response = member_client.get(reverse("dashboard:overview"))
     (card,) = response.context["cards"]
-    assert card["platform"] == "teams" and card["total"] == 4
+    assert card["platform"] == "teams"
+    assert card["total"] == 4
     assert {c["state"]: c["value"] for c in card["counts"]} == {
         "healthy": 3,
         "healing": 0,
@@ -122,7 +123,8 @@ def test_it_draws_the_overview_from_the_snapshots(member_client, world):
     assert card["prompts_sent"] == 29 + 2
     assert card["median_heal"] == 3600
     html = response.content.decode()
-    assert "<svg" in html and "polygon" in html
+    assert "<svg" in html
+    assert "polygon" in html
     assert "1 h 0 min" in html
     # The CA incident is flagged for the admin on the overview too.
     assert reverse("dashboard:incident", args=[world["data_a"]["ca"].pk]) in html

@@ -56,8 +56,9 @@ def filtered(request: HttpRequest):
 @dashboard_page
 def incident_list(request: HttpRequest) -> HttpResponse:
     qs = filtered(request).select_related("tenant", "account__person")
-    # Newest first by primary key (an index walk; incidents are numbered as they open).
-    page = paginate(qs.order_by("-pk"), request)
+    # Most recently prompted first: the (status, prompted_at) index walks them in this order,
+    # where "newest opened" would sort every open incident on each page view.
+    page = paginate(qs.order_by("-prompted_at", "-pk"), request)
     g = request.GET
     return render(
         request,
@@ -85,7 +86,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @dashboard_page
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_scoped_or_404(
-        Incident.objects.select_related("tenant", "account__person", "credential"),
+        Incident.objects.select_related("tenant", "account__person", "credential").defer(
+            "credential__access_token", "credential__refresh_token"
+        ),
         request,
         pk=pk,
     )

@@ -15,6 +15,7 @@ from dashboard.charts import STATE_LABELS
 from dashboard.models import AuditEntry
 from dashboard.paging import paginate, query_without_page
 from dashboard.scoping import can_act, get_scoped_or_404, scope, tenants
+from dashboard.timeline import SEALED
 from notifications.models import AffectedAccount, Incident
 from platforms.keys import Platform
 from tokens.models import CheckRecord, CredentialState, PlatformAccount
@@ -26,7 +27,9 @@ HISTORY = 50
 def _accounts() -> Prefetch:
     return Prefetch(
         "accounts",
-        queryset=PlatformAccount.objects.select_related("credential").order_by("platform"),
+        queryset=PlatformAccount.objects.select_related("credential")
+        .defer(*SEALED)
+        .order_by("platform"),
     )
 
 
@@ -78,19 +81,18 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     checks = list(
         CheckRecord.objects.filter(credential_id__in=credential_ids)
         .select_related("credential")
+        .defer(*SEALED)
         .order_by("-checked_at")[:HISTORY]
     )
+    # Their own incidents, and the tenant-wide ones that list one of their accounts: two index
+    # lookups joined by OR (the account FK, and the affected-accounts table by credential).
+    via_affected = AffectedAccount.objects.filter(credential_id__in=credential_ids).values(
+        "incident_id"
+    )
     incidents = list(
-        Incident.objects.filter(tenant_id=person.tenant_id)
-        .filter(
-            Q(account__person=person)
-            | Exists(
-                AffectedAccount.objects.filter(
-                    incident=OuterRef("pk"), credential_id__in=credential_ids
-                )
-            )
-        )
-        .order_by("-pk")[:20]
+        Incident.objects.filter(
+            Q(account_id__in=[a.pk for a in accounts]) | Q(pk__in=via_affected)
+        ).order_by("-pk")[:20]
     )
     audit = list(
         AuditEntry.objects.filter(

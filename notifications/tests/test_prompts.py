@@ -87,7 +87,8 @@ def test_it_prompts_exactly_once_with_the_right_words_after_many_checks(
             text = delivered[0]
             for phrase in MUST_SAY[situation]:
                 assert phrase in text, (phrase, text)
-            assert incident.evidence and incident.evidence["platform"] == platform
+            assert incident.evidence
+            assert incident.evidence["platform"] == platform
             assert f"/dashboard/incidents/{incident.pk}/" in text or f"{incident.pk}" in text
         assert world.received(broken.person, mail_outbox) == []
     else:  # the operator: by email, never to the tenant

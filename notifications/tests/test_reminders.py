@@ -76,16 +76,28 @@ def test_it_reminds_after_24_and_72_hours_then_escalates_after_7_days(sandbox, c
 
 
 def test_it_follows_the_tenants_own_policy(sandbox, clock) -> None:
-    world, user, incident = prompted(sandbox, reminder_hours=[2], escalate_after_hours=5)
+    world, user, _incident = prompted(sandbox, reminder_hours=[2], escalate_after_hours=5)
     at(clock, 2.1)
     assert len(texts(world, user.person)) == 2
     at(clock, 5.1)
     assert all(len(texts(world, admin)) == 1 for admin in world.admins)
 
 
+def test_it_holds_a_first_prompt_in_quiet_hours(sandbox, clock) -> None:
+    world = build(
+        sandbox, "slack", users=1, admins=0, quiet_hours_start=time(9), quiet_hours_end=time(12)
+    )
+    user = world.users[0]
+    world.break_(user, "grant_revoked")
+    world.check(user)  # 10:00 UTC, tenant in UTC: quiet until 12:00
+    assert world.inbox(user.person) == []
+    at(clock, 2.01)
+    assert len(world.inbox(user.person)) == 1
+
+
 def test_it_holds_reminders_until_the_quiet_hours_end(sandbox, clock) -> None:
     # Berlin is UTC+1 in December: quiet from 22:00 to 07:00 local = 21:00 to 06:00 UTC.
-    world, user, incident = prompted(
+    world, user, _incident = prompted(
         sandbox,
         timezone="Europe/Berlin",
         quiet_hours_start=time(22, 0),
@@ -125,9 +137,9 @@ def test_it_sends_nothing_more_for_a_muted_incident(sandbox, clock) -> None:
 
 
 def test_it_cancels_a_held_reminder_when_the_account_recovers(sandbox, clock) -> None:
-    world, user, incident = prompted(
-        sandbox, quiet_hours_start=time(0, 0), quiet_hours_end=time(23, 59), reminder_hours=[1]
-    )
+    world, user, _incident = prompted(sandbox, reminder_hours=[1])
+    world.tenant.quiet_hours_start, world.tenant.quiet_hours_end = time(0, 0), time(23, 59)
+    world.tenant.save()
     at(clock, 1.5)
     assert OutboxMessage.objects.get(kind="reminder").status == "pending"
     world.break_(user, None)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import pytest
-import requests
 import time_machine
 from django.core.cache import cache
 from django.utils import timezone
@@ -20,50 +18,12 @@ from django.utils import timezone
 from accounts.models import ResyncLink
 from accounts.resync.links import url_for
 from notifications.models import Incident, OutboxMessage
+from notifications.tests.browser import Browser
 from notifications.tests.world import build, payload_text
 from platforms.tests.contract import _hidden_fields
 from tokens.models import CheckRecord, Credential, CredentialState
 
 Row = OutboxMessage
-
-
-class Browser:
-    def __init__(self) -> None:
-        self.http = requests.Session()
-        self.http.trust_env = False
-
-    def get(self, url: str) -> requests.Response:
-        return self.http.get(url, timeout=30, allow_redirects=False)
-
-    def submit(self, page: requests.Response, action: str = "", **data: str) -> requests.Response:
-        """POST the page's form (CSRF token included), as pressing its button does."""
-        fields = _hidden_fields(page.text)
-        target = action or re.search(r'<form method="post" action="([^"]+)"', page.text)[1]
-        if target.startswith("/"):
-            parsed = urlparse(page.url)
-            target = f"{parsed.scheme}://{parsed.netloc}{target}"
-        return self.http.post(
-            target,
-            data={**fields, **data},
-            headers={"Referer": page.url},
-            timeout=30,
-            allow_redirects=False,
-        )
-
-    def sign_in(self, landing: requests.Response, **consent: str) -> requests.Response:
-        """Press Re-sync, pass the platform's consent page, follow back to the callback."""
-        started = self.submit(landing)
-        assert started.status_code == 302, started.text[:500]
-        authorize = self.get(started.headers["Location"])
-        assert authorize.status_code == 200, authorize.text[:500]
-        answer = self.http.post(
-            authorize.url,
-            data={"decision": "allow", **_hidden_fields(authorize.text), **consent},
-            timeout=30,
-            allow_redirects=False,
-        )
-        assert answer.status_code in (302, 303), answer.text[:500]
-        return self.get(answer.headers["Location"])
 
 
 def broken(sandbox, platform: str = "slack", situation: str = "grant_revoked"):
@@ -82,7 +42,8 @@ def test_it_re_syncs_the_account_and_confirms_to_user_and_admins(sandbox, platfo
     browser = Browser()
     landing = browser.get(url_for(row.resync_link))
     assert landing.status_code == 200
-    assert "Re-sync your" in landing.text and user.person.email in landing.text
+    assert "Re-sync your" in landing.text
+    assert user.person.email in landing.text
     done = browser.sign_in(landing)
     assert done.status_code == 200, done.text[:1000]
     assert 'data-page="resync-success"' in done.text
@@ -99,7 +60,8 @@ def test_it_re_syncs_the_account_and_confirms_to_user_and_admins(sandbox, platfo
     assert "You're re-synced" in delivered[1]
     admin = [payload_text(m) for m in world.inbox(world.admins[0])]
     assert len(admin) == 1
-    assert f"{user.person.name}'s" in admin[0] and "token was refreshed" in admin[0]
+    assert f"{user.person.name}'s" in admin[0]
+    assert "token was refreshed" in admin[0]
     # The account works for real: the next check finds it healthy, and says nothing.
     world.check(user)
     assert len(world.inbox(user.person)) == 2
@@ -126,7 +88,7 @@ def test_it_refuses_another_upstream_account_and_stores_nothing(sandbox) -> None
 def test_it_offers_a_fresh_link_for_a_used_one_only_while_there_is_something_to_do(
     sandbox,
 ) -> None:
-    world, user, row = broken(sandbox)
+    _world, _user, row = broken(sandbox)
     browser = Browser()
     link = url_for(row.resync_link)
     assert browser.sign_in(browser.get(link)).status_code == 200
@@ -159,7 +121,7 @@ def test_it_sends_a_fresh_link_for_an_expired_one_rate_limited(sandbox) -> None:
 def test_it_answers_an_invalid_link_kindly_and_reveals_nobody(sandbox, settings) -> None:
     settings.RESYNC_FRESH_LINK_MINUTES = 0  # the prompt's own link was made a moment ago
     cache.clear()  # the per-address limit of earlier tests in this process
-    world, user, row = broken(sandbox)
+    _world, user, row = broken(sandbox)
     browser = Browser()
     tampered = url_for(row.resync_link).replace("/resync/", "/resync/x")
     page = browser.get(tampered)
@@ -168,13 +130,14 @@ def test_it_answers_an_invalid_link_kindly_and_reveals_nobody(sandbox, settings)
     known = browser.submit(page, email=user.person.email)
     unknown = browser.submit(page, email="nobody@elsewhere.example")
     assert known.status_code == unknown.status_code == 200
-    assert 'data-outcome="by_email"' in known.text and 'data-outcome="by_email"' in unknown.text
+    assert 'data-outcome="by_email"' in known.text
+    assert 'data-outcome="by_email"' in unknown.text
     assert ResyncLink.objects.filter(person=user.person).count() == 2
     assert browser.submit(page, email="not-an-email").status_code == 400
 
 
 def test_it_keeps_the_link_when_the_user_cancels_the_sign_in(sandbox) -> None:
-    world, user, row = broken(sandbox)
+    _world, _user, row = broken(sandbox)
     browser = Browser()
     landing = browser.get(url_for(row.resync_link))
     started = browser.submit(landing)
@@ -192,7 +155,7 @@ def test_it_keeps_the_link_when_the_user_cancels_the_sign_in(sandbox) -> None:
 
 
 def test_it_refuses_a_callback_with_a_forged_state_or_without_a_session(sandbox) -> None:
-    world, user, row = broken(sandbox)
+    _world, _user, row = broken(sandbox)
     browser = Browser()
     landing = browser.get(url_for(row.resync_link))
     started = browser.submit(landing)
@@ -214,7 +177,7 @@ def test_it_refuses_a_callback_with_a_forged_state_or_without_a_session(sandbox)
 
 
 def test_it_starts_nothing_on_a_get_or_without_csrf(sandbox) -> None:
-    world, user, row = broken(sandbox)
+    _world, _user, row = broken(sandbox)
     browser = Browser()
     start = url_for(row.resync_link) + "start/"
     assert browser.get(start).status_code == 405

@@ -151,4 +151,5 @@ def _admin_configured(row: OutboxMessage) -> Message:
         situation_label=Situation(incident.situation).label,
         evidence=incident.evidence,
         accounts=int(row.context.get("accounts", incident.affected.count())),
+        moved=int(row.context.get("moved", 0)),
     )

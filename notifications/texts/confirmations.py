@@ -31,17 +31,29 @@ def admin_digest(*, day: str, entries: list[dict[str, str]]) -> Message:
 
 
 def admin_configured(
-    *, incident_id: int, platform: str, situation_label: str, evidence: Any, accounts: int
+    *,
+    incident_id: int,
+    platform: str,
+    situation_label: str,
+    evidence: Any,
+    accounts: int,
+    moved: int = 0,
 ) -> Message:
     p = platform_label(platform)
     code = error_code(platform, evidence)
     was = f"{situation_label} ({code})" if code else situation_label
+    text = (
+        f"Mio verified the fix: {accounts} affected account{'s' if accounts != 1 else ''} "
+        f"on {p} work{'s' if accounts == 1 else ''} again. Thank you!"
+    )
+    if moved:
+        text += (
+            f" {moved} {'person needs' if moved == 1 else 'people need'} to sign in again "
+            "themselves; Mio has asked them directly."
+        )
     return Message(
         title=f"{p} is configured to work with Mio",
-        text=(
-            f"Mio verified the fix: {accounts} affected account{'s' if accounts != 1 else ''} "
-            f"on {p} work again. Thank you!"
-        ),
+        text=text,
         facts=[("Platform", p), ("Was", was)],
         actions=[Action("Open the incident", incident_url(incident_id), primary=False)],
         tone="success",

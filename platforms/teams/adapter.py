@@ -157,18 +157,30 @@ class TeamsAdapter(PlatformAdapter):
 
 
 def tenant_of(credential: Credential) -> str:
-    """The Entra tenant for the authority: the tenant's pinned id, else the account's."""
-    pinned = credential.tenant.entra_tenant_id if credential.tenant_id else ""
-    if pinned:
-        return pinned
+    """The Entra tenant for the authority: the tenant's pinned id, else the account's.
+
+    Uses what the caller already loaded (``select_related``); otherwise one query reads both.
+    """
+    from tokens.models import Credential as CredentialModel
     from tokens.models import PlatformAccount
 
-    account = (
+    pinned = None
+    if CredentialModel.tenant.is_cached(credential):
+        pinned = credential.tenant.entra_tenant_id
+        if pinned:
+            return pinned
+        if CredentialModel.account.is_cached(credential):
+            account = credential.account
+            return (account.workspace_id if account else "") or "organizations"
+    row = (
         PlatformAccount.objects.filter(credential_id=credential.pk)
-        .values_list("workspace_id", flat=True)
+        .values_list("workspace_id", "person__tenant__entra_tenant_id")
         .first()
     )
-    return account or "organizations"
+    if row is None:
+        return pinned or "organizations"
+    workspace_id, entra_tenant_id = row
+    return entra_tenant_id or workspace_id or "organizations"
 
 
 def grant_from_result(result: dict[str, Any]) -> TokenGrant:

@@ -19,7 +19,7 @@ CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 # tone -> (container style, TextBlock colour, symbol)
 TONES: dict[str, tuple[str, str, str]] = {
     "warning": ("warning", "Warning", "\u26a0\ufe0f"),
-    "success": ("good", "Good", "\u2705"),
+    "success": ("good", "Good", "\u2714\ufe0f"),
     "info": ("accent", "Accent", "\u2139\ufe0f"),
 }
 

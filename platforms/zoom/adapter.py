@@ -47,6 +47,7 @@ from platforms.zoom.errors import (
     error_from_response,
     read_body,
 )
+from tokens.secret import Secret, reveal
 from tokens.situations import Situation
 
 if TYPE_CHECKING:
@@ -138,14 +139,14 @@ class ZoomAdapter(PlatformAdapter):
             and cached.expires_at is not None
             and cached.expires_at > timezone.now() + EXPIRY_MARGIN
         ):
-            return cached.access_token.reveal()
+            return reveal(cached.access_token) or ""
         payload = self._token_call(
             {}, endpoint="bot_token", params={"grant_type": "client_credentials"}
         )
         token = payload["access_token"]
         if cached is not None:
             now = timezone.now()
-            cached.access_token = token
+            cached.access_token = Secret(token)
             cached.expires_at = now + timedelta(seconds=int(payload.get("expires_in") or 3599))
             cached.last_refreshed_at = now
             cached.save(

@@ -63,13 +63,14 @@ def test_check_tokens_json_reads_each_situation(sandbox, enroll, platform, situa
     row = rows[account.person.email]
     assert (row["tenant"], row["platform"]) == (account.person.tenant.slug, platform)
     assert_reads(row, platform, situation)
-    assert rows[bystander.person.email]["state"] == "healthy"
+    if situation != "app_uninstalled":  # removing the app breaks the whole workspace
+        assert rows[bystander.person.email]["state"] == "healthy"
     # Healed upstream: healthy again at the next check.
     sandbox.situation(platform, account.person.email, None)
     (row,) = [
         r for r in check_tokens_json("--platform", platform) if r["person"] == account.person.email
     ]
-    assert (row["state"], row["situation"]) == ("healthy", None), row
+    assert (row["state"], row["situation"]) == ("healthy", None), row["evidence"]
 
 
 @pytest.mark.parametrize(("platform", "situation"), CASES, ids=IDS)
@@ -91,24 +92,25 @@ def test_the_scheduled_sweep_detects_each_situation(sandbox, enroll, platform, s
         assert check.situation == situation
 
 
-# (platform, event the sandbox pushes, what the account reads afterwards)
+# (platform, event the sandbox pushes, what the account reads afterwards, whether the event is
+# about the whole workspace — then its colleagues are checked too)
 EVENTS = [
-    ("slack", "tokens_revoked", "grant_revoked"),
-    ("slack", "app_uninstalled", "app_uninstalled"),
-    ("slack", "user_change_deleted", "user_deleted"),
-    ("teams", "reauthorizationRequired", None),  # the access token is refreshed: healthy
-    ("teams", "subscriptionRemoved", "grant_revoked"),
-    ("zoom", "app_deauthorized", "grant_revoked"),
+    ("slack", "tokens_revoked", "grant_revoked", False),
+    ("slack", "app_uninstalled", "app_uninstalled", True),
+    ("slack", "user_change_deleted", "user_deleted", False),
+    ("teams", "reauthorizationRequired", None, True),  # the access token is refreshed: healthy
+    ("teams", "subscriptionRemoved", "grant_revoked", True),
+    ("zoom", "app_deauthorized", "grant_revoked", False),
 ]
 
 
 @pytest.mark.parametrize(
-    ("platform", "event", "expected"),
+    ("platform", "event", "expected", "workspace_wide"),
     [e for e in EVENTS if e[0] in PLATFORMS],
     ids=[f"{e[0]}-{e[1]}" for e in EVENTS if e[0] in PLATFORMS],
 )
 def test_a_pushed_event_gets_the_account_checked_and_classified(
-    sandbox, enroll, platform, event, expected
+    sandbox, enroll, platform, event, expected, workspace_wide
 ) -> None:
     account = enroll(platform)
     bystander = enroll(platform, tenant=account.person.tenant)
@@ -125,5 +127,5 @@ def test_a_pushed_event_gets_the_account_checked_and_classified(
     else:
         assert credential.situation == expected, checks.last().evidence
         assert credential.state != CredentialState.HEALING
-    if platform != "teams":  # Graph's lifecycle events are per Entra tenant, not per user
-        assert not CheckRecord.objects.filter(credential_id=bystander.credential_id).exists()
+    colleague = CheckRecord.objects.filter(credential_id=bystander.credential_id)
+    assert colleague.exists() is workspace_wide
