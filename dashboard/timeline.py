@@ -16,7 +16,7 @@ from django.conf import settings
 from dashboard.models import AuditEntry
 from notifications.models import AffectedAccount, Incident, OutboxMessage
 from notifications.texts.admins import AdminContext, admin_consent_url, admin_prompt
-from notifications.texts.common import evidence_facts, incident_url
+from notifications.texts.common import evidence_facts, incident_url, platform_label
 from tokens.models import CheckRecord
 from tokens.situations import CATALOGUE, Audience, Situation
 
@@ -92,7 +92,7 @@ def _message_events(rows: list[OutboxMessage]) -> list[Event]:
                 Event(
                     m.sent_at,
                     "delivery",
-                    f"{kind} delivered to {who} on {m.channel}",
+                    f"{kind} delivered to {who} on {platform_label(m.channel)}",
                     f"after {m.attempts} attempt{'s' if m.attempts != 1 else ''}",
                     "success",
                 )

@@ -261,7 +261,7 @@ if env.str("MICROSOFT_CLIENT_ID", default="") or SANDBOX_ENABLED:
                 "secret": PLATFORM_APPS["teams"]["client_secret"],
                 "settings": _microsoft_app,
             }
-        ]
+        ],
     }
 
 # --- security ----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -58,7 +60,7 @@ class IncidentAdmin(BigTableAdmin):
         "affected_accounts",
     ]
     inlines = [MessageInline]
-    actions = ["resend_prompt", "resolve_incidents", "verify_now"]
+    actions = ["resend_prompt", "resolve_incidents", "verify_now", "snooze_day", "mute", "unmute"]
 
     @admin.display(description="Affected accounts")
     def affected_accounts(self, incident: Incident) -> str:
@@ -89,6 +91,25 @@ class IncidentAdmin(BigTableAdmin):
         who = request.user.get_username()
         closed = sum(services.close_incident(i, by=who) for i in queryset.filter(status="open"))
         self.message_user(request, f"{closed} incident(s) resolved.", messages.SUCCESS)
+
+    @admin.action(description="Snooze reminders for 24 hours")
+    def snooze_day(self, request: HttpRequest, queryset: QuerySet) -> None:
+        until = timezone.now() + timedelta(hours=24)
+        for incident in queryset.filter(status="open")[:500]:
+            services.snooze(incident, until)
+        self.message_user(request, f"Snoozed until {until:%Y-%m-%d %H:%M} UTC.")
+
+    @admin.action(description="Mute (no more reminders or escalation)")
+    def mute(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for incident in queryset[:500]:
+            services.mute(incident, True)
+        self.message_user(request, "Muted.")
+
+    @admin.action(description="Unmute")
+    def unmute(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for incident in queryset[:500]:
+            services.mute(incident, False)
+        self.message_user(request, "Unmuted.")
 
     @admin.action(description="Verify now (re-check the affected accounts)")
     def verify_now(self, request: HttpRequest, queryset: QuerySet) -> None:

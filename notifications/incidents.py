@@ -31,9 +31,10 @@ SEEN_EVERY = timedelta(minutes=1)
 
 
 def account_of(credential: Credential) -> PlatformAccount | None:
+    """The credential's account (the engine has usually loaded it, with person and tenant)."""
     try:
-        return PlatformAccount.objects.select_related("person__tenant").get(credential=credential)
-    except PlatformAccount.DoesNotExist:
+        return credential.account
+    except PlatformAccount.DoesNotExist:  # a bot's credential has no account
         return None
 
 

@@ -55,9 +55,15 @@ def session_for(platform: str) -> requests.Session:
     session = requests.Session()
     # The machine's CA-bundle variables must not override what we verify against.
     session.trust_env = False
+    # One kept-alive connection per checking thread (the health engine shares a session between
+    # its threads); requests' default pool of 10 would open and drop connections beyond that.
+    pool = int(getattr(settings, "PLATFORM_HTTP_POOL_SIZE", 32))
+    session.mount("https://", HTTPAdapter(pool_maxsize=pool))
+    session.mount("http://", HTTPAdapter(pool_maxsize=pool))
     if settings.SANDBOX_ENABLED:
         for name, real in REAL_BASES[platform].items():
-            session.mount(real, _RewriteAdapter(real, f"{settings.SANDBOX_URL}/{platform}/{name}"))
+            sandbox = f"{settings.SANDBOX_URL}/{platform}/{name}"
+            session.mount(real, _RewriteAdapter(real, sandbox, pool_maxsize=pool))
     return session
 
 

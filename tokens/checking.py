@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from platforms.base import CheckOutcome, PlatformAdapter
@@ -23,6 +25,25 @@ log = logging.getLogger(__name__)
 # A worker thread sleeps out a short rate-limit wait; a longer one (a Retry-After) hands the
 # credential back with its next check set to when the workspace may be called again.
 MAX_INLINE_WAIT = 2.0
+
+
+_adapters: dict[tuple[str, bool, str], PlatformAdapter] = {}
+_adapters_lock = threading.Lock()
+
+
+def adapter_for(platform: str) -> PlatformAdapter:
+    """One adapter per platform, shared by the checking threads of this process.
+
+    Adapters keep their HTTP sessions (and so their kept-alive connections) between checks; a
+    new adapter per check would open a new connection per check. Keyed by where the sandbox is
+    too, so a moved sandbox (tests) gets fresh sessions.
+    """
+    key = (platform, bool(settings.SANDBOX_ENABLED), str(settings.SANDBOX_URL))
+    with _adapters_lock:
+        adapter = _adapters.get(key)
+        if adapter is None:
+            adapter = _adapters[key] = get_adapter(platform)
+        return adapter
 
 
 def workspace_key(credential: Credential) -> Key:
@@ -47,7 +68,7 @@ def check_credential(
     Returns the CheckRecord, or None when the check was deferred (rate limit) or the claim was
     lost meanwhile.
     """
-    adapter = get_adapter(credential.platform)
+    adapter = adapter_for(credential.platform)
     key = workspace_key(credential)
     if limiter is not None:
         wait = limiter.acquire(key)

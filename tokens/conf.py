@@ -31,7 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "HEALTH_CLAIM_TTL": timedelta(minutes=5),
     # How many due credentials one claim takes.
     "HEALTH_CLAIM_BATCH": 200,
-    # Parallel checks per platform within one worker (a bounded thread pool each).
+    # Parallel checks per platform within one worker (a bounded thread pool each). At most
+    # PLATFORM_HTTP_POOL_SIZE (32), so every thread keeps its connection alive.
     "HEALTH_CONCURRENCY": {"slack": 16, "teams": 16, "zoom": 16, "webex": 16},
     # Calls per second per (platform, workspace) within one worker; 0 = no limit. The platforms'
     # own limits are per app and workspace/tenant (Slack tiers, Graph per tenant, Zoom per

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tokens import conf
@@ -75,9 +76,17 @@ class RateLimiter:
 def share_block(key: Key, seconds: float) -> None:
     """Tell every worker to leave ``key`` alone for ``seconds`` (Retry-After)."""
     until = timezone.now() + timedelta(seconds=seconds)
-    WorkspaceBackoff.objects.update_or_create(
-        platform=key[0], workspace_id=key[1][:128], defaults={"until": until}
-    )
+    platform, workspace = key[0], key[1][:128]
+    # Write first, never read-then-write in one transaction: on SQLite a transaction that read
+    # and then wants to write while another thread writes fails at once ("database is locked").
+    rows = WorkspaceBackoff.objects.filter(platform=platform, workspace_id=workspace)
+    if rows.filter(until__lt=until).update(until=until) or rows.exists():
+        return
+    try:
+        with transaction.atomic():  # a savepoint when a caller's transaction is open
+            WorkspaceBackoff.objects.create(platform=platform, workspace_id=workspace, until=until)
+    except IntegrityError:  # another worker recorded it meanwhile
+        rows.filter(until__lt=until).update(until=until)
 
 
 def purge_backoffs() -> int:

@@ -112,8 +112,8 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
             redirect_uri=redirect_uri(),
             login_hint=link.account.email or link.person.email,
         )
-    except PlatformError as exc:
-        log.warning("re-sync %s: begin_oauth failed: %s", link.pk, exc)
+    except Exception:  # the platform or its adapter failed: a clear page, never a 500
+        log.exception("re-sync %s: begin_oauth failed", link.pk)
         return problem(request, "platform", status=502, link=link, token=token)
     request.session[SESSION_KEY] = {"link": link.pk, "token": token, "flow": begun.flow}
     return HttpResponseRedirect(begun.url)
@@ -151,6 +151,9 @@ def callback(request: HttpRequest) -> HttpResponse:
             admin_needed=audience == Audience.ADMIN,
             situation=CATALOGUE[exc.situation.value].key.label,
         )
+    except Exception:  # an unexpected answer: a clear page, never a 500
+        log.exception("re-sync %s: finish_oauth failed", link.pk)
+        return problem(request, "platform", status=502, link=link, token=token)
     if grant.upstream_user_id != account.upstream_user_id or (
         grant.workspace_id and account.workspace_id and grant.workspace_id != account.workspace_id
     ):

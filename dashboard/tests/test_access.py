@@ -154,3 +154,20 @@ def test_it_refuses_an_action_without_a_csrf_token(world) -> None:
     assert client.post(url).status_code == 403
     world["data_a"]["ca"].refresh_from_db()
     assert world["data_a"]["ca"].is_open
+
+
+def test_it_answers_404_not_500_for_ids_beyond_any_integer(member_client, world) -> None:
+    huge = 10**30
+    for name in ("incident", "person"):
+        assert member_client.get(reverse(f"dashboard:{name}", args=[huge])).status_code == 404
+    response = member_client.post(reverse("dashboard:incident-verify", args=[huge]))
+    assert response.status_code == 404
+
+
+def test_it_ignores_filter_values_it_does_not_know(member_client, world) -> None:
+    for url in (
+        reverse("dashboard:incidents") + "?status=%00&page=-1&audience=x&q=" + "a" * 5000,
+        reverse("dashboard:people") + "?state=nope&platform=%3Cb%3E&page=999999999",
+        reverse("dashboard:audit") + "?action=" + "x" * 500 + "&tenant=%ff",
+    ):
+        assert member_client.get(url).status_code == 200, url

@@ -55,7 +55,9 @@ def filtered(request: HttpRequest):
 
 @dashboard_page
 def incident_list(request: HttpRequest) -> HttpResponse:
-    qs = filtered(request).select_related("tenant", "account__person")
+    # Accounts and people come in two small follow-up queries for the page's rows: joined in
+    # the main query, PostgreSQL would join every open incident before picking the newest.
+    qs = filtered(request).select_related("tenant").prefetch_related("account__person")
     # Most recently prompted first: the (status, prompted_at) index walks them in this order,
     # where "newest opened" would sort every open incident on each page view.
     page = paginate(qs.order_by("-prompted_at", "-pk"), request)

@@ -145,3 +145,29 @@ def test_it_queues_a_prompt_again_for_an_incident(staff) -> None:
     )
     resent = OutboxMessage.objects.filter(incident=incident, idempotency_key__startswith="resend:")
     assert resent.count() == 1
+
+
+def test_it_snoozes_and_mutes_from_the_changelist(staff) -> None:
+    incident = populate(1)
+    url = reverse("admin:notifications_incident_changelist")
+    staff.post(url, {"action": "snooze_day", "_selected_action": [incident.pk]})
+    incident.refresh_from_db()
+    assert incident.snoozed_until is not None
+    staff.post(url, {"action": "mute", "_selected_action": [incident.pk]})
+    incident.refresh_from_db()
+    assert incident.muted
+    staff.post(url, {"action": "unmute", "_selected_action": [incident.pk]})
+    incident.refresh_from_db()
+    assert not incident.muted
+
+
+def test_it_installs_its_schedules_once() -> None:
+    from django_q.models import Schedule
+
+    from notifications.tasks import SCHEDULES, install_schedules
+
+    install_schedules()
+    install_schedules()
+    for name, spec in SCHEDULES.items():
+        schedule = Schedule.objects.get(name=name)
+        assert schedule.func == spec["func"]

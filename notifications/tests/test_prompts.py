@@ -185,3 +185,26 @@ def test_it_moves_an_account_to_its_new_situation(sandbox) -> None:
     mfa = Incident.objects.get(situation="mfa_enrollment_required")
     assert mfa.account_id == a.pk
     assert len(world.inbox(a.person)) == 1
+
+
+@pytest.mark.postgres_only
+def test_it_opens_one_incident_when_many_workers_find_the_same_block_at_once(sandbox) -> None:
+    """Parallel checks (the engine's thread pool, one transaction each) race to open it."""
+    world = build(sandbox, "teams", users=40, admins=2)
+    for account in world.users:
+        world.break_(account, "ca_blocked")
+    world.check()
+    incident = Incident.objects.get(tenant=world.tenant)
+    assert (incident.status, incident.affected_count) == ("open", 40)
+    assert incident.affected.count() == 40
+    assert OutboxMessage.objects.filter(incident=incident).count() == 2
+
+
+def test_it_tells_the_operator_when_a_tenant_has_no_admin(sandbox, settings, mail_outbox) -> None:
+    settings.ADMINS = [("Ops", "ops@mio.example")]
+    settings.NOTIFY_GROUP_WINDOW_SECONDS = 0
+    world = build(sandbox, "webex", users=1, admins=0)
+    world.break_(world.users[0], "app_disabled")
+    world.check()
+    assert [m.to for m in mail_outbox] == [["ops@mio.example"]]
+    assert "The Mio app is disabled in Webex" in mail_outbox[0].subject

@@ -38,12 +38,15 @@ def assert_reads(row: dict[str, Any], platform: str, situation: str) -> None:
         return
     assert row["situation"] == situation, row
     assert row["audience"] == audience_key(situation)
-    assert row["state"] == {
-        None: "healing",
-        "user": "waiting_user",
-        "admin": "waiting_admin",
-        "operator": "waiting_operator",
-    }[row["audience"]]
+    assert (
+        row["state"]
+        == {
+            None: "healing",
+            "user": "waiting_user",
+            "admin": "waiting_admin",
+            "operator": "waiting_operator",
+        }[row["audience"]]
+    )
     evidence = row["evidence"]
     assert evidence["platform"] == platform
     assert evidence["error"] or evidence["http_status"], evidence
