@@ -4,9 +4,10 @@
                                            [--platform webex] [--database postgres://…]
 
 ``table`` creates (once) a PostgreSQL database ``mio_health_bench``, migrates it, serves the
-project with its platform sandbox on a local port (``runserver``, production settings with the
-sandbox on), seeds the accounts through the sandbox fakes (``seed``), then for each size and
-sandbox latency runs, each in a fresh process (``run``):
+project with its platform sandbox on a local port (Django's threaded dev server with Nagle's
+algorithm off, see ``bench.serve``; production settings with the sandbox on), seeds the
+accounts through the sandbox fakes (``seed``), then for each size and sandbox latency runs,
+each in a fresh process (``run``):
 
 - ``sweep``: the real engine (``tokens.sweep.sweep``): claims, parallel checks per platform,
   rate limiter, recording, signal (the notifications layer's receiver included);
@@ -269,7 +270,7 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
     import requests
 
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "bench.serve", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -121,10 +121,12 @@ def seed(n: int) -> dict:
                 credential_id=a.credential_id,
                 open_key=f"a:{a.credential_id}:grant_revoked",
                 affected_count=1,
-                opened_at=now - timedelta(hours=3),
-                prompted_at=now - timedelta(hours=3),
+                opened_at=now - timedelta(minutes=minutes + 1),
+                prompted_at=now - timedelta(minutes=minutes),
             )
-            for a in user_waiting[start : start + BATCH]
+            for a, minutes in (
+                (a, rng.randint(1, 30 * 24 * 60)) for a in user_waiting[start : start + BATCH]
+            )
         )
     # One CA incident per tenant on Teams, affecting all its accounts that wait on an admin.
     admin_waiting = by_state.get("waiting_admin", [])

@@ -97,7 +97,9 @@ def report(
     )
     if added or link.recovered_at is not None:
         if not added:
-            AffectedAccount.objects.filter(pk=link.pk).update(recovered_at=None, evidence=evidence)
+            AffectedAccount.objects.filter(pk=link.pk).update(
+                recovered_at=None, left_as="", evidence=evidence
+            )
         # The incident keeps the evidence it was opened with (the prompt quotes it, so the
         # admin finds the same sign-in in the logs); each account keeps its own.
         Incident.objects.filter(pk=incident.pk).update(

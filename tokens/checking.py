@@ -68,6 +68,25 @@ def check_credential(
     Returns the CheckRecord, or None when the check was deferred (rate limit) or the claim was
     lost meanwhile.
     """
+    examined = examine(credential, claim_token=claim_token, limiter=limiter, hint=hint)
+    if examined is None:
+        return None
+    outcome, adapter = examined
+    return record(credential, outcome, source=source, claim_token=claim_token, adapter=adapter)
+
+
+def examine(
+    credential: Credential,
+    *,
+    claim_token: str,
+    limiter: RateLimiter | None = None,
+    hint: str | None = None,
+) -> tuple[CheckOutcome, PlatformAdapter] | None:
+    """The check itself, not yet recorded: rate limit, adapter, Retry-After shared.
+
+    Returns None when the workspace is held off for longer than a short wait: the claim is
+    then handed back with the next check set for when the platform allows calls again.
+    """
     adapter = adapter_for(credential.platform)
     key = workspace_key(credential)
     if limiter is not None:
@@ -85,7 +104,7 @@ def check_credential(
         if limiter is not None:
             limiter.block(key, retry_after)
         share_block(key, retry_after)
-    return record(credential, outcome, source=source, claim_token=claim_token, adapter=adapter)
+    return outcome, adapter
 
 
 def run_adapter(adapter: PlatformAdapter, credential: Credential) -> CheckOutcome:

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "HEALTH_PROACTIVE_MARGIN": timedelta(days=7),
     # A claim lapses after this long, so the credentials of a worker that died are checked again.
     "HEALTH_CLAIM_TTL": timedelta(minutes=5),
+    # Routine results (healthy, still healthy) a checking thread records in one transaction.
+    "HEALTH_RECORD_BATCH": 50,
     # How many due credentials one claim takes.
     "HEALTH_CLAIM_BATCH": 200,
     # Parallel checks per platform within one worker (a bounded thread pool each). At most

@@ -4,6 +4,11 @@ Checks are network-bound (one or two HTTP calls each), so threads give the paral
 bound per platform keeps one worker from flooding a platform, and the bounded queue in front
 of each pool keeps memory flat however many credentials a sweep goes through. Every thread
 closes its own database connections when it ends (Django opens one per thread).
+
+Routine results (healthy, still healthy) are recorded in batches (``tokens.batching``): the
+threads of a pool share one list, and the thread that fills it to ``HEALTH_RECORD_BATCH``
+records it; so does a thread whose queue runs dry for a moment, and ``close()`` records the
+rest. Everything else is recorded at once, in its own transaction.
 """
 
 from __future__ import annotations
@@ -16,15 +21,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connections
+from django.utils import timezone
 
 from tokens import conf
-from tokens.checking import check_credential
+from tokens.batching import Routine, is_routine, record_routine
+from tokens.checking import examine
 from tokens.models import CheckRecord, Credential
 from tokens.ratelimit import RateLimiter
+from tokens.recording import record
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+# A thread with routine results waiting records them after this long without new work.
+FLUSH_AFTER = 0.25
 
 
 @dataclass
@@ -68,6 +78,7 @@ class CheckPool:
         self.inline = inline
         self.stats = Stats()
         self._queues: dict[str, queue.Queue] = {}
+        self._pending: list[Routine] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -91,6 +102,7 @@ class CheckPool:
                 q.put(_STOP)
         for thread in self._threads:
             thread.join()
+        self._flush()
         self._queues.clear()
         self._threads.clear()
 
@@ -117,33 +129,66 @@ class CheckPool:
     def _work(self, q: queue.Queue) -> None:
         try:
             while True:
-                item = q.get()
+                try:
+                    item = q.get(timeout=FLUSH_AFTER if self._pending else None)
+                except queue.Empty:
+                    self._flush()
+                    continue
                 if item is _STOP:
-                    return
-                self._run(*item)
+                    return  # what is still pending is recorded by close(), all at once
+                self._run(*item, batch=True)
         finally:
             connections.close_all()  # this thread's connections only
 
-    def _run(self, credential: Credential, claim_token: str) -> None:
+    def _run(self, credential: Credential, claim_token: str, batch: bool = False) -> None:
         try:
-            check = check_credential(
-                credential,
-                source=self.source,
-                claim_token=claim_token,
-                limiter=self.limiter,
-                hint=self.hint,
+            examined = examine(
+                credential, claim_token=claim_token, limiter=self.limiter, hint=self.hint
+            )
+            if examined is None:
+                return self._done(credential, None)
+            outcome, adapter = examined
+            if batch and is_routine(credential, outcome):
+                routine = Routine(credential, outcome, adapter, claim_token, timezone.now())
+                with self._lock:
+                    self._pending.append(routine)
+                    full = len(self._pending) >= int(conf.get("HEALTH_RECORD_BATCH"))
+                if full:
+                    self._flush()
+                return None
+            check = record(
+                credential, outcome, source=self.source, claim_token=claim_token, adapter=adapter
             )
         except Exception:
-            log.exception("credential %s: recording the check failed", credential.pk)
-            with self._lock:
+            log.exception("credential %s: the check failed", credential.pk)
+            return self._done(credential, None, failed=True)
+        return self._done(credential, check)
+
+    def _flush(self) -> None:
+        with self._lock:
+            items, self._pending = self._pending, []
+        if not items:
+            return
+        try:
+            results = record_routine(items, source=self.source)
+        except Exception:
+            log.exception("recording %d routine checks failed; their claims lapse", len(items))
+            for item in items:
+                self._done(item.credential, None, failed=True)
+            return
+        for credential, check in results:
+            self._done(credential, check)
+
+    def _done(
+        self, credential: Credential, check: CheckRecord | None, failed: bool = False
+    ) -> None:
+        with self._lock:
+            if failed:
                 self.stats.failed += 1
-            check = None
-        else:
-            with self._lock:
-                if check is None:
-                    self.stats.deferred += 1
-                else:
-                    self.stats.checked += 1
-                    self.stats.outcomes[check.outcome] += 1
+            elif check is None:
+                self.stats.deferred += 1
+            else:
+                self.stats.checked += 1
+                self.stats.outcomes[check.outcome] += 1
         if self.on_result is not None:
             self.on_result(credential, check)

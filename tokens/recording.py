@@ -90,7 +90,7 @@ def record(
             now=now,
             failures=failures,
             retry_after=outcome.evidence.retry_after if outcome.evidence else None,
-            proactive_due=_proactive_due(credential, outcome, adapter, now),
+            proactive_due=proactive_due_after(credential, outcome, adapter, now),
         ),
     }
     if state != previous_state or situation != previous_situation:
@@ -137,7 +137,7 @@ def record(
     return check
 
 
-def _proactive_due(
+def proactive_due_after(
     credential: Credential,
     outcome: CheckOutcome,
     adapter: PlatformAdapter | None,

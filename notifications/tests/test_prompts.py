@@ -208,3 +208,22 @@ def test_it_tells_the_operator_when_a_tenant_has_no_admin(sandbox, settings, mai
     world.check()
     assert [m.to for m in mail_outbox] == [["ops@mio.example"]]
     assert "The Mio app is disabled in Webex" in mail_outbox[0].subject
+
+
+def test_it_takes_back_an_account_that_breaks_again_while_open(sandbox, settings) -> None:
+    settings.NOTIFY_GROUP_WINDOW_SECONDS = 0
+    world = build(sandbox, "zoom", users=2, admins=1)
+    a, _b = world.users
+    for account in world.users:
+        world.break_(account, "app_disabled")
+    world.check()
+    world.break_(a, None)
+    world.check(a)
+    incident = Incident.objects.get(tenant=world.tenant)
+    assert (incident.status, incident.affected_count) == ("open", 1)
+    world.break_(a, "app_disabled")
+    world.check(a)
+    incident.refresh_from_db()
+    assert (incident.status, incident.affected_count) == ("open", 2)
+    assert incident.affected.get(credential_id=a.credential_id).left_as == ""
+    assert len(world.inbox(world.admins[0])) == 1
