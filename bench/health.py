@@ -309,20 +309,25 @@ def table(args: argparse.Namespace) -> None:
         _sub(env, "seed", "--platform", args.platform, "--n", str(max(sizes)))
         for latency in latencies:
             for n in sizes:
-                row = {"n": n, "latency_ms": latency}
-                for mode in ("sweep", "bare"):
-                    row[mode] = _sub(
-                        env,
-                        "run",
-                        mode,
-                        "--platform",
-                        args.platform,
-                        "--n",
-                        str(n),
-                        "--latency",
-                        str(latency),
-                    )
-                    print(json.dumps(row[mode]), file=sys.stderr, flush=True)
+                row: dict[str, Any] = {"n": n, "latency_ms": latency}
+                # Sweep and bare loop take turns; the best of each counts, so a burst of load
+                # from elsewhere on the machine does not decide the ratio.
+                for _ in range(args.repeat if n <= 10_000 else 1):
+                    for mode in ("sweep", "bare"):
+                        got = _sub(
+                            env,
+                            "run",
+                            mode,
+                            "--platform",
+                            args.platform,
+                            "--n",
+                            str(n),
+                            "--latency",
+                            str(latency),
+                        )
+                        print(json.dumps(got), file=sys.stderr, flush=True)
+                        if mode not in row or got["rate"] > row[mode]["rate"]:
+                            row[mode] = got
                 if latency:
                     row["sequential"] = _sub(
                         env,
@@ -376,6 +381,7 @@ def main() -> None:
     t.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/mio_health_bench")
     t.add_argument("--port", type=int, default=8917)
     t.add_argument("--sequential", type=int, default=300, help="accounts for the 1-by-1 run")
+    t.add_argument("--repeat", type=int, default=3, help="runs per mode up to N=10,000")
     s = sub.add_parser("seed")
     s.add_argument("--platform", required=True)
     s.add_argument("--n", type=int, required=True)

@@ -161,6 +161,8 @@ EMAIL_BACKEND = env.str(
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mio Auto Heal <autoheal@localhost>")
+# Seconds per SMTP socket operation: a hung mail server must not hold an outbox worker forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 if "EMAIL_URL" in os.environ:
     vars().update(env.email_url("EMAIL_URL"))
 

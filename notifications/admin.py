@@ -173,20 +173,18 @@ class OutboxMessageAdmin(BigTableAdmin):
 
     @admin.action(description="Send again (failed, unconfirmed or cancelled messages)")
     def resend_messages(self, request: HttpRequest, queryset: QuerySet) -> None:
-        rows = list(
-            queryset.filter(status__in=["failed", "unconfirmed", "cancelled"]).values_list(
-                "pk", flat=True
-            )[:500]
-        )
-        OutboxMessage.objects.filter(pk__in=rows).update(
-            status=OutboxMessage.Status.PENDING,
-            next_attempt_at=timezone.now(),
-            attempts=0,
-            tried_channels=[],
-        )
-        for pk in rows:
+        chosen = list(queryset.values_list("pk", flat=True)[:500])
+        requeued = services.requeue_messages(chosen)
+        skipped = len(chosen) - len(requeued)
+        for pk in requeued:
             schedule_delivery(pk)
-        self.message_user(request, f"{len(rows)} message(s) queued again.", messages.SUCCESS)
+        text = f"{len(requeued)} message(s) queued again."
+        if skipped:
+            text += (
+                f" {skipped} skipped: only failed, unconfirmed or cancelled messages are sent"
+                " again (the others are sent, pending or being sent right now)."
+            )
+        self.message_user(request, text, messages.SUCCESS if requeued else messages.WARNING)
 
 
 @admin.register(ResyncLink)

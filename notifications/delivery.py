@@ -5,7 +5,8 @@ Idempotency — why a crash between sending and recording never double-sends:
 1. **Claim** (``claim``): a conditional UPDATE moves the row ``pending -> sending`` with a fresh
    claim token and a lease (``claimed_until``). It runs in autocommit, so the mark is durable
    *before* any HTTP call. The channel about to be used is stored in the row, also before the
-   call, so whoever finds the row later knows where it may have gone.
+   call, so whoever finds the row later knows where it may have gone. The lease is renewed
+   while the worker lives (``notifications.lease``): only a dead worker's lease runs out.
 2. **Send** with ``Message.idempotency_key`` = the row's UNIQUE key. The adapters put the key in
    the payload they send (the sandbox keeps every payload exactly as received).
 3. **Record** (``_finish``): a conditional UPDATE ``sending -> sent`` that must match the claim
@@ -16,15 +17,26 @@ A worker killed between 2 and 3 leaves the row ``sending`` with a lapsed lease. 
 that key arrived — delivered: record it as sent; not delivered: back to pending, sending is safe;
 the channel cannot tell (email; a platform without a history lookup): ``unconfirmed``, not
 resent. That last case is deliberately at-most-once: a duplicate prompt is noise the person
-sees twice, while a lost one is covered by the reminder schedule and shown to admins, who can
-resend it. None of the four platforms offers an idempotent bot send, so asking is the only
-way to be exactly-once; see ``recovery.delivered_upstream`` for how each channel is asked.
+sees twice, while a lost one is covered by the reminder schedule (an unconfirmed prompt counts
+as prompted) and shown to admins, who can resend it. None of the four platforms offers an
+idempotent bot send, so asking is the only way to be exactly-once; see
+``recovery.delivered_upstream`` for how each channel is asked.
 
-Retries: a transient failure (429, 5xx, timeout) puts the row back to ``pending`` with an
-exponential backoff with jitter; after ``NOTIFY_MAX_ATTEMPTS`` on one channel, or at once on a
-permanent failure (the bot itself is the broken part), the next channel is tried: the one the
-row started with, the person's preferred platform, their other platforms whose bot works, then
-email.
+The same holds for a send that failed *after* the request left (a read timeout, a connection
+reset while waiting, a 5xx from the send endpoint: ``notifications.ambiguity``): the platform may
+have stored the message before failing. The channel is asked at once; when it has the message
+the row is sent, when it cannot tell the row is ``unconfirmed``, and when it does not have it
+(yet: the platform may still be processing) the row is left ``sending`` to recovery, which asks
+again once ``NOTIFY_VERIFY_AFTER_SECONDS`` have passed and resends only if it is still not there.
+
+Retries: a clear transient failure (429, a refused connection, a 5xx before the send call) puts
+the row back to ``pending`` with an exponential backoff with jitter; after
+``NOTIFY_MAX_ATTEMPTS`` on one channel, or at once on a permanent failure (the bot itself is the
+broken part), the next channel is tried: the one the row started with, the person's preferred
+platform, their other platforms whose bot works, then email. A row that reached nobody goes up
+at once (``notifications.unreached``). One delivery starts no new channel after
+``deliver_budget()`` seconds: it hands the row, switched to that channel, back to the
+dispatcher, so a task never runs into django-q's timeout.
 """
 
 from __future__ import annotations
@@ -36,16 +48,13 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db.models import F
 from django.utils import timezone
 
+from notifications import lease, unreached
+from notifications.channels import MaybeSent, Transient, Unusable, candidates, send_on
 from notifications.models import OutboxMessage
 from notifications.texts import compose
-from platforms.errors import PlatformError
-from platforms.messages import Message
-from platforms.registry import get_adapter
-from tokens.models import CredentialState, Installation, PlatformAccount
 
 log = logging.getLogger(__name__)
 Row = OutboxMessage
@@ -54,21 +63,20 @@ _rng = random.SystemRandom()
 # Seconds to wait between a successful send and its record. Zero except in the crash test,
 # which sets it (``deliver_prompts --pause-after-send``) to kill the worker inside that window.
 PAUSE_AFTER_SEND = 0.0
+# The claim token of a row whose send may have arrived, waiting for recovery to ask again.
+SETTLING = "settling"
 
-BROKEN_BOT_STATES = {
-    CredentialState.WAITING_ADMIN,
-    CredentialState.WAITING_USER,
-    CredentialState.WAITING_OPERATOR,
-    CredentialState.DISABLED,
-}
+__all__ = ["Transient", "Unusable", "candidates", "deliver", "send_on"]
 
 
-class Transient(Exception):
-    """Try this channel again later."""
+def deliver_budget() -> float:
+    """Seconds after which one delivery starts no further channel (a fifth of the task
+    timeout: the channel in progress may still take its own HTTP timeouts)."""
+    return float(settings.Q_CLUSTER.get("timeout") or 300) / 5
 
 
-class Unusable(Exception):
-    """This channel cannot carry the message: move on to the next one."""
+def verify_after() -> float:
+    return float(getattr(settings, "NOTIFY_VERIFY_AFTER_SECONDS", 60))
 
 
 def claim(row_id: int) -> str | None:
@@ -79,7 +87,7 @@ def claim(row_id: int) -> str | None:
     ).update(
         status=Row.Status.SENDING,
         claim_token=token,
-        claimed_until=now + timedelta(seconds=settings.NOTIFY_SEND_LEASE_SECONDS),
+        claimed_until=lease.until(),
         attempts=F("attempts") + 1,
     )
     return token if taken == 1 else None
@@ -90,6 +98,11 @@ def deliver(row_id: int) -> str:
     token = claim(row_id)
     if token is None:
         return "skipped"
+    with lease.Lease(row_id, token) as held:
+        return _deliver(row_id, token, held)
+
+
+def _deliver(row_id: int, token: str, held: lease.Lease) -> str:
     row = Row.objects.select_related(
         "tenant", "recipient__tenant", "incident__account__person", "incident__tenant"
     ).get(pk=row_id)
@@ -98,12 +111,23 @@ def deliver(row_id: int) -> str:
     except Exception as exc:  # the data it needed is gone or wrong: retrying won't help
         log.exception("outbox row %s could not be composed", row_id)
         return _finish(row, token, Row.Status.FAILED, error=f"compose: {exc!r}")
+    started = time.monotonic()
     errors: list[str] = []
     for channel in candidates(row):
         if channel != row.channel:
+            if not held.renew():
+                return "lost-claim"  # recovery took the row over: its outcome stands
+            if time.monotonic() - started > deliver_budget():
+                return _hand_over(row, token, channel, errors)
             _switch(row, token, channel)
+        elif row.attempts > settings.NOTIFY_MAX_ATTEMPTS:
+            # Resent after recovery found nothing, more often than a channel is tried.
+            errors.append(f"{channel}: gave up after {row.attempts - 1} attempts")
+            continue
         try:
             provider_id = send_on(channel, row, message)
+        except MaybeSent as exc:
+            return _maybe_sent(row, token, f"{channel}: {exc}", message.title)
         except Transient as exc:
             if row.attempts < settings.NOTIFY_MAX_ATTEMPTS:
                 return _retry_later(row, token, f"{channel}: {exc}")
@@ -130,79 +154,40 @@ def deliver(row_id: int) -> str:
     )
 
 
-def candidates(row: OutboxMessage) -> list[str]:
-    """Channels in order: the row's own, then the person's preferred platform, their other
-    platforms, email last. Channels that already failed for good are skipped."""
-    if row.recipient is None:
-        return [Row.EMAIL]
-    person = row.recipient
-    platforms = sorted(
-        PlatformAccount.objects.filter(person=person).values_list("platform", flat=True)
-    )
-    order = [row.channel, person.preferred_platform, *platforms, Row.EMAIL]
-    tried = set(row.tried_channels or [])
-    seen: list[str] = []
-    for channel in order:
-        if not channel or channel in seen or (channel in tried and channel != row.channel):
-            continue
-        if channel != Row.EMAIL and channel not in platforms:
-            continue
-        seen.append(channel)
-    return seen
+def _maybe_sent(row: OutboxMessage, token: str, error: str, subject: str) -> str:
+    """The send may have arrived: ask the channel before anything is sent again."""
+    from notifications.recovery import CannotAskNow, delivered_upstream
 
-
-def send_on(channel: str, row: OutboxMessage, message: Message) -> str:
-    if channel == Row.EMAIL:
-        return _email(row, message)
-    assert row.recipient is not None
-    installation = (
-        Installation.objects.select_related("credential")
-        .filter(tenant_id=row.recipient.tenant_id, platform=channel, is_active=True)
-        .first()
-    )
-    if installation is None:
-        raise Unusable("Mio is not installed there")
-    if installation.credential and installation.credential.state in BROKEN_BOT_STATES:
-        raise Unusable(f"the bot's credential is {installation.credential.state}")
-    account = PlatformAccount.objects.filter(person=row.recipient, platform=channel).first()
-    if account is None:
-        raise Unusable("the person has no account there")
     try:
-        result = get_adapter(channel).send(installation, account, message)
-    except PlatformError as exc:
-        if exc.transient:
-            raise Transient(str(exc)) from exc
-        raise Unusable(f"{exc} ({exc.evidence.error or exc.evidence.http_status})") from exc
-    except Exception as exc:  # an adapter bug must not stop the fallback to other channels
-        log.exception("sending outbox row %s on %s failed", row.pk, channel)
-        raise Unusable(repr(exc)) from exc
-    if result.conversation_id and result.conversation_id != account.conversation_id:
-        PlatformAccount.objects.filter(pk=account.pk).update(conversation_id=result.conversation_id)
-    return result.message_id or ""
-
-
-def _email(row: OutboxMessage, message: Message) -> str:
-    if row.recipient is not None:
-        to = [row.recipient.email]
-    elif row.recipient_email:
-        to = [row.recipient_email]
-    else:
-        to = [email for _, email in settings.ADMINS]
-    if not to:
-        # No operator address configured: the log is the operator's channel.
-        log.error("operator alert (no ADMINS set): %s\n%s", message.title, message.plain_text())
-        return "log"
-    email = EmailMessage(
-        subject=message.title,
-        body=message.plain_text(),
-        to=to,
-        headers={"X-Mio-Idempotency-Key": row.idempotency_key},
+        arrived = delivered_upstream(row)
+    except CannotAskNow as exc:
+        log.warning("outbox row %s: cannot ask %s yet: %s", row.pk, row.channel, exc)
+        arrived = False
+    if arrived is True:
+        return _finish(
+            row,
+            token,
+            Row.Status.SENT,
+            provider_id="confirmed",
+            subject=subject,
+            error=f"{error}; the platform has it all the same",
+        )
+    if arrived is None:
+        return _finish(
+            row,
+            token,
+            Row.Status.UNCONFIRMED,
+            subject=subject,
+            error=f"{error}; {row.channel} cannot say whether it arrived, so it is not resent",
+        )
+    # Not there, or not yet: the platform may still be storing it. Recovery asks again later.
+    Row.objects.filter(pk=row.pk, claim_token=token, status=Row.Status.SENDING).update(
+        claim_token=SETTLING,
+        claimed_until=timezone.now() + timedelta(seconds=verify_after()),
+        last_error=f"{error}; may have arrived: to be checked before any resend"[:2000],
+        subject=subject[:300],
     )
-    try:
-        email.send()
-    except OSError as exc:  # SMTP trouble: try again later
-        raise Transient(f"email: {exc!r}") from exc
-    return f"email:{row.idempotency_key}"
+    return "verifying"
 
 
 def backoff(attempts: int) -> float:
@@ -217,6 +202,22 @@ def _switch(row: OutboxMessage, token: str, channel: str) -> None:
         channel=channel, tried_channels=tried, attempts=1
     )
     row.channel, row.tried_channels, row.attempts = channel, tried, 1
+
+
+def _hand_over(row: OutboxMessage, token: str, channel: str, errors: list[str]) -> str:
+    """Out of time for this task: the next delivery starts on ``channel``, now."""
+    tried = [*(row.tried_channels or []), row.channel]
+    Row.objects.filter(pk=row.pk, claim_token=token, status=Row.Status.SENDING).update(
+        status=Row.Status.PENDING,
+        channel=channel,
+        tried_channels=tried,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        claimed_until=None,
+        claim_token="",
+        last_error="; ".join([*errors, f"continued on {channel} in the next delivery"])[:2000],
+    )
+    return Row.Status.PENDING
 
 
 def _retry_later(row: OutboxMessage, token: str, error: str, *, delay: float | None = None) -> str:
@@ -259,14 +260,11 @@ def _finish(
     done = Row.objects.filter(pk=row.pk, claim_token=token, status=Row.Status.SENDING).update(
         **fields
     )
-    if done and status == Row.Status.SENT:
-        mark_prompted(row, now)
-    return status if done else "lost-claim"
-
-
-def mark_prompted(row: OutboxMessage, at: object) -> None:
-    """Reminders and escalation count from the first prompt that actually went out."""
-    if row.incident_id and row.kind == Row.Kind.PROMPT:
-        from notifications.models import Incident
-
-        Incident.objects.filter(pk=row.incident_id, prompted_at__isnull=True).update(prompted_at=at)
+    if not done:
+        return "lost-claim"
+    # Sent, maybe sent, or tried for good: the reminder schedule starts either way, so no
+    # prompt is left without a follow-up (an unconfirmed one is re-asked by the reminder).
+    unreached.mark_prompted(row, now)
+    if status == Row.Status.FAILED:
+        unreached.on_failed(row, error)
+    return status

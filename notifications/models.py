@@ -136,6 +136,7 @@ class OutboxMessage(models.Model):
         ADMIN_USER_RESYNCED = "admin_user_resynced", "Admin: a user's token was refreshed"
         ADMIN_DIGEST = "admin_digest", "Admin: daily re-sync digest"
         ADMIN_CONFIGURED = "admin_configured", "Admin: platform configured"
+        UNREACHED = "unreached", "Operator: a message reached nobody"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -143,8 +144,9 @@ class OutboxMessage(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
-        # A worker died mid-send and the channel cannot say whether it arrived: not resent.
-        UNCONFIRMED = "unconfirmed", "Unconfirmed (worker died mid-send)"
+        # The send was cut off (worker died, answer lost) and the channel cannot say whether it
+        # arrived: not resent; the reminder schedule covers it.
+        UNCONFIRMED = "unconfirmed", "Unconfirmed (may have arrived)"
 
     EMAIL = "email"
 

@@ -7,13 +7,19 @@ See ``notifications.delivery`` for the whole idempotency design. Asking works li
 - in sandbox mode the platform's record of what it received is asked: the sandbox's inbox,
   where each payload is kept exactly as the platform got it, idempotency key included;
 - otherwise (email, or a platform that cannot tell) the answer is "unknown", and the row is
-  marked ``unconfirmed`` rather than resent: at most once.
+  marked ``unconfirmed`` rather than resent: at most once (an unconfirmed prompt still starts
+  the reminder schedule, see ``notifications.unreached``).
+
+Rows get here two ways: a worker died mid-send (its lease ran out), or a send failed in a way
+that may have delivered it and the channel did not have it yet (``delivery._maybe_sent`` left
+it ``sending`` for ``NOTIFY_VERIFY_AFTER_SECONDS``).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import datetime, timedelta
 
 import requests
@@ -32,11 +38,15 @@ class CannotAskNow(Exception):
     """The channel could not be asked right now; try again at the next recovery pass."""
 
 
-def recover_stuck(now: datetime | None = None) -> dict[str, int]:
+def recover_stuck(now: datetime | None = None, *, deadline: float | None = None) -> dict[str, int]:
+    """Settle rows left in ``sending`` (a dead worker's, or a send whose answer was lost);
+    stops taking new rows at ``deadline`` (``time.monotonic()``), the rest wait a pass."""
     now = now or timezone.now()
     counts = {"sent": 0, "resent": 0, "unconfirmed": 0, "later": 0}
     stuck = Row.objects.filter(status=Row.Status.SENDING, claimed_until__lt=now).order_by("pk")
     for row in stuck.select_related("recipient")[:500]:
+        if deadline is not None and time.monotonic() > deadline:
+            break
         token = secrets.token_hex(8)
         lease = now + timedelta(seconds=settings.NOTIFY_SEND_LEASE_SECONDS)
         taken = Row.objects.filter(
@@ -58,14 +68,14 @@ def recover_stuck(now: datetime | None = None) -> dict[str, int]:
             _finish(row, token, Row.Status.SENT, provider_id="recovered")
             counts["sent"] += 1
         elif arrived is False:
-            schedule_retry_now(row, token, "worker died before the message left; resending")
+            schedule_retry_now(row, token, f"{row.channel} does not have it; resending")
             counts["resent"] += 1
         else:
             _finish(
                 row,
                 token,
                 Row.Status.UNCONFIRMED,
-                error=f"worker died mid-send; {row.channel} cannot say whether it arrived",
+                error=f"the send was cut off; {row.channel} cannot say whether it arrived",
             )
             counts["unconfirmed"] += 1
     return counts

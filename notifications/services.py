@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import ResyncLink
+from accounts.models import Person, ResyncLink
 from notifications import incidents, outbox
 from notifications.models import AffectedAccount, Incident, OutboxMessage, Resolution
 from tokens.models import CheckRecord
@@ -127,27 +128,44 @@ class FreshLink:
     NOTHING_TO_DO = "nothing_to_do"
 
 
+# A person gets at most this many fresh-link prompts an hour, for all their accounts, however
+# many addresses ask and however many server processes answer (counted in the outbox).
+FRESH_LINKS_PER_HOUR = 3
+FRESH_KEY_PREFIX = "fresh:"
+
+
 def request_fresh_link(link: ResyncLink) -> str:
     """The person behind an expired or used link asks for a new one: a new prompt, rate-limited.
 
     The new link goes out the way prompts go (their chat, else email), never to the browser
     that asked, so holding an old link is not enough to get a working one.
+
+    Two requests at once (a double click, two tabs, two workers) send one prompt: the person's
+    row is written first, which takes PostgreSQL's row lock and SQLite's write lock alike, so
+    the second request waits and then sees the first one's link. (``SELECT … FOR UPDATE`` of the
+    recent links would lock nothing when there are none yet, and nothing at all on SQLite.) The
+    outbox key is also deterministic per (incident, person, account, window), and UNIQUE.
     """
     from accounts.resync.links import create_link
 
     incident = _open_user_incident(link)
     if incident is None:
         return FreshLink.NOTHING_TO_DO
-    window = timezone.now() - timedelta(minutes=settings.RESYNC_FRESH_LINK_MINUTES)
     with transaction.atomic():
-        recent = ResyncLink.objects.select_for_update().filter(
-            person=link.person, account=link.account, created_at__gt=window
+        # A write that changes nothing, for its lock (held until this transaction ends).
+        Person.objects.filter(pk=link.person_id).update(name=F("name"))
+        now = timezone.now()
+        window = timedelta(minutes=settings.RESYNC_FRESH_LINK_MINUTES)
+        recent = ResyncLink.objects.filter(
+            person_id=link.person_id, account_id=link.account_id, created_at__gt=now - window
         )
-        if recent.exists():
+        if recent.exists() or _fresh_prompts_last_hour(link.person_id, now) >= (
+            FRESH_LINKS_PER_HOUR
+        ):
             return FreshLink.TOO_SOON
         fresh = create_link(link.person, link.account, incident)
-        outbox.queue(
-            key=f"fresh:{incident.pk}:{link.person_id}:{fresh.pk}",
+        row = outbox.queue(
+            key=fresh_key(incident.pk, link.person_id, link.account_id, now),
             tenant=incident.tenant,
             template=Row.Template.USER_PROMPT,
             kind=Row.Kind.PROMPT,
@@ -158,7 +176,25 @@ def request_fresh_link(link: ResyncLink) -> str:
             resync_link=fresh,
             quiet=False,
         )
+        if row is None:  # the same window's request got there first
+            transaction.set_rollback(True)
+            return FreshLink.TOO_SOON
     return FreshLink.SENT
+
+
+def fresh_key(incident_id: int, person_id: int, account_id: int, now: datetime) -> str:
+    """One key per (incident, person, account, rate-limit window)."""
+    window = max(settings.RESYNC_FRESH_LINK_MINUTES * 60, 60)
+    bucket = int(now.timestamp() // window)
+    return f"{FRESH_KEY_PREFIX}{incident_id}:{person_id}:{account_id}:{bucket}"
+
+
+def _fresh_prompts_last_hour(person_id: int, now: datetime) -> int:
+    return Row.objects.filter(
+        recipient_id=person_id,
+        idempotency_key__startswith=FRESH_KEY_PREFIX,
+        created_at__gt=now - timedelta(hours=1),
+    ).count()
 
 
 def _open_user_incident(link: ResyncLink) -> Incident | None:
@@ -177,3 +213,27 @@ def _open_user_incident(link: ResyncLink) -> Incident | None:
         .select_related("tenant")
         .first()
     )
+
+
+RESENDABLE = [Row.Status.FAILED, Row.Status.UNCONFIRMED, Row.Status.CANCELLED]
+
+
+def requeue_messages(ids: list[int]) -> list[int]:
+    """Back to pending, each only while it is still failed/unconfirmed/cancelled; which were.
+
+    Conditional per row: a row another worker is sending (or an admin requeued a moment ago
+    and a worker has claimed) is left alone instead of being flipped back to pending.
+    """
+    requeued = []
+    for pk in ids:
+        done = Row.objects.filter(pk=pk, status__in=RESENDABLE).update(
+            status=Row.Status.PENDING,
+            next_attempt_at=timezone.now(),
+            attempts=0,
+            tried_channels=[],
+            claimed_until=None,
+            claim_token="",
+        )
+        if done:
+            requeued.append(pk)
+    return requeued

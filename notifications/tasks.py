@@ -2,16 +2,22 @@
 
 - ``mio-notify-tick`` (every minute): rows a dead worker left in ``sending`` are recovered,
   due reminders and escalations are written, and due outbox rows (retries, messages held by
-  quiet hours, anything the on-commit queueing missed) are delivered;
+  quiet hours, anything the on-commit queueing missed) are delivered. The tick has a time
+  budget (``tick_budget()``, a quarter of django-q's task timeout): it starts no new recovery
+  or delivery after it, and what is left waits for the next minute. One delivery in progress
+  may run past the budget, by at most ``delivery.deliver_budget()`` and one channel's send;
+  the sum stays under the timeout, so the cluster never kills a tick mid-send;
 - ``mio-notify-digest`` (hourly): tenants on the daily digest get it at 17:00 their time.
 """
 
 from __future__ import annotations
 
+import time
 import zoneinfo
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -35,24 +41,44 @@ SCHEDULES: dict[str, dict[str, Any]] = {
 }
 
 
+def tick_budget() -> float:
+    return float(settings.Q_CLUSTER.get("timeout") or 300) / 4
+
+
 def tick() -> dict[str, Any]:
+    deadline = time.monotonic() + tick_budget()
     return {
-        "recovered": recovery.recover_stuck(),
+        "recovered": recovery.recover_stuck(deadline=deadline),
         "reminders": reminders.run(),
-        "delivered": dispatch_due(),
+        "delivered": dispatch_due(deadline=deadline),
     }
 
 
-def dispatch_due(limit: int = 200, now: datetime | None = None) -> dict[str, int]:
-    """Deliver the due pending rows, oldest first (each one claimed, so workers never collide)."""
+def dispatch_due(
+    limit: int = 200,
+    now: datetime | None = None,
+    *,
+    deadline: float | None = None,
+    budget: float | None = None,
+) -> dict[str, int]:
+    """Deliver the due pending rows, oldest first (each one claimed, so workers never collide).
+
+    No new row is started after ``deadline`` (``time.monotonic()``), or ``budget`` seconds
+    from now (``tick_budget()`` when neither is given); the rest are counted as ``deferred``.
+    """
     now = now or timezone.now()
+    if deadline is None:
+        deadline = time.monotonic() + (tick_budget() if budget is None else budget)
     ids = list(
         OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
     counts: dict[str, int] = {}
-    for row_id in ids:
+    for done, row_id in enumerate(ids):
+        if time.monotonic() > deadline:
+            counts["deferred"] = len(ids) - done
+            break
         status = deliver(row_id)
         counts[status] = counts.get(status, 0) + 1
     return counts

@@ -6,6 +6,7 @@ rows link the vendor's documentation, and raises ``PlatformError`` carrying full
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -56,7 +57,9 @@ class Evidence:
     raw: str = ""  # the raw body, truncated and redacted
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Stored in JSON columns: PostgreSQL's jsonb cannot hold U+0000, which a platform's or a
+        # relay's raw body may carry; it is shown as U+FFFD instead of failing the write.
+        return {key: _storable(value) for key, value in asdict(self).items()}
 
     @staticmethod
     def clip(body: str) -> str:
@@ -82,15 +85,31 @@ class PlatformError(Exception):
         return CATALOGUE[self.situation.value].audience is not None
 
 
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+MAX_RETRY_AFTER = 24 * 3600.0  # seconds; a longer (or infinite) wait is not a plausible ask
+
+
 def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (a number or an HTTP date), within ``0..MAX_RETRY_AFTER``."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         from email.utils import parsedate_to_datetime
 
         try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError):
             return None
+    if not math.isfinite(seconds):
+        # "inf", "nan" and "1e400" parse as floats; none is a wait a schedule can hold.
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)

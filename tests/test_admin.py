@@ -40,6 +40,17 @@ def populate(n: int = 3) -> None:
         from accounts.resync.links import create_link
 
         create_link(person, account)  # accounts.ResyncLink (re-sync pages)
+    # The health engine's own tables: event ids, relay keys, Retry-After blocks.
+    from django.utils import timezone
+
+    from tokens.models import ProcessedEvent, WorkspaceBackoff
+    from tokens.relaykeys import issue_relay_key
+
+    ProcessedEvent.objects.create(platform="slack", event_id=f"Ev-{tenant.slug}", event="x")
+    issue_relay_key(tenant, "relay")
+    WorkspaceBackoff.objects.create(
+        platform="slack", workspace_id=tenant.slug, until=timezone.now()
+    )
 
 
 def project_models() -> list[type]:

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
 
 from mio_heal.admin_tools import CappedCountPaginator, mask
-from tokens.models import CheckRecord, Credential, Installation, PlatformAccount
+from tokens.models import (
+    CheckRecord,
+    Credential,
+    Installation,
+    PlatformAccount,
+    ProcessedEvent,
+    RelayApiKey,
+    WorkspaceBackoff,
+)
 
 
 class BigTableAdmin(admin.ModelAdmin):
@@ -80,3 +91,39 @@ class CheckRecordAdmin(BigTableAdmin):
     search_fields = ["credential__account__person__email"]
     raw_id_fields = ["credential"]
     readonly_fields = ["evidence"]
+
+
+@admin.register(ProcessedEvent)
+class ProcessedEventAdmin(BigTableAdmin):
+    list_display = ["received_at", "platform", "event", "event_id"]
+    list_filter = ["platform", "event"]
+    search_fields = ["event_id"]
+    readonly_fields = ["platform", "event", "event_id", "received_at"]
+
+
+@admin.register(RelayApiKey)
+class RelayApiKeyAdmin(admin.ModelAdmin):
+    """Keys are created with ``manage.py relay_key`` (shown once); here they are only listed and
+    revoked. Only a hash is stored, so there is nothing secret to show."""
+
+    list_display = ["prefix", "tenant", "name", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["tenant"]
+    search_fields = ["prefix", "name", "tenant__slug"]
+    readonly_fields = ["tenant", "prefix", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["key_hash"]
+    actions = ["revoke_keys"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[RelayApiKey]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} key(s) revoked.")
+
+
+@admin.register(WorkspaceBackoff)
+class WorkspaceBackoffAdmin(admin.ModelAdmin):
+    list_display = ["platform", "workspace_id", "until"]
+    list_filter = ["platform"]

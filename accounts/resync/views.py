@@ -7,16 +7,23 @@ platform came back with the *same* upstream account that broke — anything else
 nothing stored — then takes the single-use link, stores the new tokens encrypted, records the
 re-sync as a check (whose signal resolves the incident and queues the confirmations), all in
 one transaction.
+
+The session keeps each started sign-in under its OAuth ``state`` (the last ``MAX_FLOWS``), so
+a double click or a second tab starts a second sign-in without breaking the first, and the
+callback only ever consumes the sign-in its ``state`` names: a stray or forged request to the
+callback (an unknown state, an ``error=access_denied`` someone else crafted) gets the problem
+page and leaves the sign-in in progress untouched.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -37,7 +44,9 @@ from tokens.situations import CATALOGUE, Audience
 
 log = logging.getLogger(__name__)
 
-SESSION_KEY = "mio_resync"
+SESSION_KEY = "mio_resync_flows"
+# Sign-ins one browser may have in progress at once; starting another drops the oldest.
+MAX_FLOWS = 5
 # Fresh-link requests by email from one address: at most this many per hour.
 EMAIL_REQUESTS_PER_HOUR = 5
 
@@ -115,22 +124,56 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
     except Exception:  # the platform or its adapter failed: a clear page, never a 500
         log.exception("re-sync %s: begin_oauth failed", link.pk)
         return problem(request, "platform", status=502, link=link, token=token)
-    request.session[SESSION_KEY] = {"link": link.pk, "token": token, "flow": begun.flow}
+    state = _state_of(begun.url, begun.flow)
+    if not state:
+        log.error("re-sync %s: the %s sign-in has no state", link.pk, link.account.platform)
+        return problem(request, "platform", status=502, link=link, token=token)
+    flows = _flows(request)
+    flows.pop(state, None)
+    flows[state] = {"link": link.pk, "token": token, "flow": begun.flow}
+    while len(flows) > MAX_FLOWS:
+        flows.pop(next(iter(flows)))
+    request.session[SESSION_KEY] = flows
     return HttpResponseRedirect(begun.url)
+
+
+def _state_of(url: str, flow: dict[str, Any]) -> str:
+    """The sign-in's OAuth state: what the platform sends back to the callback."""
+    state = flow.get("state") if isinstance(flow, dict) else None
+    if not state:
+        state = (parse_qs(urlsplit(url).query).get("state") or [""])[0]
+    return str(state or "")
+
+
+def _flows(request: HttpRequest) -> dict[str, dict[str, Any]]:
+    saved = request.session.get(SESSION_KEY)
+    if not isinstance(saved, dict):
+        return {}
+    return {
+        str(state): flow
+        for state, flow in saved.items()
+        if isinstance(flow, dict) and "token" in flow and "flow" in flow
+    }
 
 
 @require_GET
 def callback(request: HttpRequest) -> HttpResponse:
-    saved = request.session.pop(SESSION_KEY, None)
-    if not isinstance(saved, dict) or "token" not in saved or "flow" not in saved:
-        return problem(request, "session", status=400)
+    params = {k: v for k, v in request.GET.items() if isinstance(v, str)}
+    flows = _flows(request)
+    state = params.get("state", "")
+    saved = flows.get(state) if state else None
+    if saved is None:
+        # Not an answer to a sign-in this browser started: consume nothing.
+        return problem(request, "state" if flows else "session", status=400)
+    # The answer to this sign-in: it is used up, whatever it says.
+    del flows[state]
+    request.session[SESSION_KEY] = flows
     token = str(saved["token"])
     link, issue = links.read(token)
     if issue is not None:
         return _bad_link(request, token, link, issue)
     assert link is not None
     account = link.account
-    params = {k: v for k, v in request.GET.items() if isinstance(v, str)}
     if params.get("error") == "access_denied":
         return problem(request, "cancelled", status=400, link=link, token=token)
     try:
@@ -167,19 +210,25 @@ def callback(request: HttpRequest) -> HttpResponse:
             token=token,
             expected=account.email or link.person.email,
         )
-    with transaction.atomic():
-        if not links.use(link):
-            return problem(request, "used", status=410, link=link, token=token)
-        before = Credential.objects.filter(pk=account.credential_id).first()
-        fresh = attach_account(link.person, account.platform, grant)
-        credential = before or Credential.objects.get(pk=fresh.credential_id)
-        # Recorded as a check from the state it was in: its signal resolves the incident
-        # ("user re-sync") and queues the confirmations, in this same transaction.
-        record(
-            credential,
-            CheckOutcome(None, identity=Identity(grant.upstream_user_id, grant.workspace_id)),
-            source=CheckRecord.Source.RESYNC,
-        )
+    try:
+        with transaction.atomic():
+            if not links.use(link):
+                return problem(request, "used", status=410, link=link, token=token)
+            before = Credential.objects.filter(pk=account.credential_id).first()
+            fresh = attach_account(link.person, account.platform, grant)
+            credential = before or Credential.objects.get(pk=fresh.credential_id)
+            # Recorded as a check from the state it was in: its signal resolves the incident
+            # ("user re-sync") and queues the confirmations, in this same transaction.
+            record(
+                credential,
+                CheckOutcome(None, identity=Identity(grant.upstream_user_id, grant.workspace_id)),
+                source=CheckRecord.Source.RESYNC,
+            )
+    except IntegrityError:
+        # e.g. that upstream account is already linked to another of Mio's accounts: the whole
+        # transaction rolled back, so nothing is stored and the link is still unused.
+        log.warning("re-sync %s: storing the grant conflicts with another account", link.pk)
+        return problem(request, "conflict", status=409, link=link, token=token)
     return render(
         request,
         "accounts/resync_success.html",
@@ -204,7 +253,12 @@ def fresh(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def fresh_by_email(request: HttpRequest) -> HttpResponse:
-    """From the invalid-link page: the same answer whoever asks, so it reveals nobody."""
+    """From the invalid-link page: the same answer whoever asks, so it reveals nobody.
+
+    The per-address limit here is a first line in this process's cache; what holds across
+    processes and addresses is the per-person limit in the database, which
+    ``services.request_fresh_link`` applies (``FRESH_LINKS_PER_HOUR``).
+    """
     email = str(request.POST.get("email", "")).strip().lower()
     if "@" not in email or len(email) > 254:
         return problem(request, "invalid", status=400, email_error=True)

@@ -1,4 +1,8 @@
-"""Delivery: retries with backoff, fallback to other platforms and email, claims, recovery."""
+"""Delivery: retries with backoff, fallback to other platforms and email, claims, recovery.
+
+Sends that fail after the request left (timeouts, 5xx), leases and time budgets are in
+test_ambiguous.py.
+"""
 
 from __future__ import annotations
 
@@ -18,25 +22,6 @@ Row = OutboxMessage
 
 def prompt_row(world) -> OutboxMessage:
     return OutboxMessage.objects.get(tenant=world.tenant, template=Row.Template.USER_PROMPT)
-
-
-def test_it_retries_a_transient_send_failure_with_backoff_then_sends_once(sandbox) -> None:
-    world = build(sandbox, "slack", users=1, admins=0)
-    user = world.users[0]
-    sandbox.script("slack", "send", user=user.person.email, status=503, body="{}", times=1)
-    world.break_(user, "grant_revoked")
-    world.check(user)
-    row = prompt_row(world)
-    assert (row.status, row.attempts) == ("pending", 1)
-    assert "503" in row.last_error or "transient" in row.last_error
-    wait = (row.next_attempt_at - timezone.now()).total_seconds()
-    assert 5 < wait <= 30  # the first backoff step, with jitter
-    assert tasks.dispatch_due() == {}  # not due yet
-    with time_machine.travel(row.next_attempt_at + timedelta(seconds=1), tick=True):
-        assert tasks.dispatch_due() == {"sent": 1}
-    row.refresh_from_db()
-    assert (row.status, row.attempts, row.channel) == ("sent", 2, "slack")
-    assert len(world.inbox(user.person)) == 1
 
 
 def test_it_backs_off_exponentially_with_a_cap(settings) -> None:
@@ -104,7 +89,8 @@ def test_it_moves_on_after_the_last_transient_attempt(sandbox, settings, mail_ou
     settings.NOTIFY_MAX_ATTEMPTS = 2
     world = build(sandbox, "zoom", users=1, admins=0)
     user = world.users[0]
-    sandbox.script("zoom", "send", user=user.person.email, status=502, body="{}", times=5)
+    # 429: a clear "not now" (a 5xx from the send may have delivered it: test_ambiguous.py).
+    sandbox.script("zoom", "send", user=user.person.email, status=429, body="{}", times=5)
     world.break_(user, "grant_revoked")
     world.check(user)
     row = prompt_row(world)

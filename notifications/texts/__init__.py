@@ -34,6 +34,7 @@ def compose(row: OutboxMessage) -> Message:
         Row.Template.ADMIN_USER_RESYNCED: _admin_user_resynced,
         Row.Template.ADMIN_DIGEST: _admin_digest,
         Row.Template.ADMIN_CONFIGURED: _admin_configured,
+        Row.Template.UNREACHED: _unreached,
     }[row.template]
     message = builder(row)
     return replace(message, idempotency_key=row.idempotency_key)
@@ -112,6 +113,13 @@ def _escalation(row: OutboxMessage) -> Message:
     assert incident is not None
     assert incident.account is not None
     person = incident.account.person
+    if row.context.get("unreachable"):
+        return admins.unreachable(
+            incident_id=incident.pk,
+            platform=incident.platform,
+            person=f"{person.name} <{person.email}>",
+            situation=incident.situation,
+        )
     return admins.escalation(
         incident_id=incident.pk,
         platform=incident.platform,
@@ -119,6 +127,17 @@ def _escalation(row: OutboxMessage) -> Message:
         situation=incident.situation,
         since=incident.prompted_at or incident.opened_at,
         reminders=incident.reminders_sent,
+    )
+
+
+def _unreached(row: OutboxMessage) -> Message:
+    assert row.incident is not None
+    return admins.unreached(
+        incident_id=row.incident.pk,
+        tenant=row.tenant.name,
+        recipient=str(row.context.get("recipient", "")),
+        message=str(row.context.get("message", "")),
+        error=str(row.context.get("error", "")),
     )
 
 

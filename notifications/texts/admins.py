@@ -262,3 +262,38 @@ def operator_alert(ctx: AdminContext, tenant: str) -> Message:
         actions=[Action("Open the incident", incident_url(ctx.incident_id))],
         tone="warning",
     )
+
+
+def unreachable(*, incident_id: int, platform: str, person: str, situation: str) -> Message:
+    """A user's prompt reached them on no channel (chat nor email): their admins hear at once."""
+    p = platform_label(platform)
+    return Message(
+        title=f"Mio could not reach {person} about their {p} account",
+        text=(
+            f"{person}'s {p} account needs them to sign in again, and Mio could not deliver "
+            "the message asking them to: every chat app and their email refused it. Until "
+            "they re-sync, Mio cannot relay their chats. Please let them know; they can "
+            f"re-sync from the link on the incident page. Mio keeps trying to reach them too."
+        ),
+        facts=[("Person", person), ("Platform", p), ("Reason", remedy(situation))],
+        actions=[Action("Open the incident", incident_url(incident_id))],
+        tone="warning",
+    )
+
+
+def unreached(
+    *, incident_id: int, tenant: str, recipient: str, message: str, error: str
+) -> Message:
+    """To the operator: a message someone had to act on reached nobody."""
+    return Message(
+        title=f"Mio could not deliver a message to {recipient} ({tenant})",
+        text=(
+            f"The message \u201c{message}\u201d to {recipient} of {tenant} failed on every "
+            "channel, email included, so nobody in that tenant knows about the problem it "
+            "was about. Check the outbox entry's last error, the recipient's address, and "
+            "the mail settings."
+        ),
+        facts=[("Tenant", tenant), ("Recipient", recipient), ("Last error", error[:300])],
+        actions=[Action("Open the incident", incident_url(incident_id))],
+        tone="warning",
+    )

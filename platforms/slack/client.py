@@ -74,7 +74,7 @@ def classify(
     raw: str,
 ) -> PlatformError:
     """Slack's answer -> situation, on the ``error`` code only (never on message text)."""
-    code = str(data.get("error") or "")
+    code = error_code(data)
     situation: Situation
     if status is not None and (status == 429 or status >= 500):
         situation = Situation.TRANSIENT
@@ -90,14 +90,16 @@ def evidence(
     headers: Mapping[str, Any],
     raw: str,
 ) -> Evidence:
-    code = str(data.get("error") or "")
+    code = error_code(data)
     description = MEANINGS.get(code, "")
-    if data.get("needed") or data.get("provided"):
+    needed, provided = _string(data.get("needed")), _string(data.get("provided"))
+    if needed or provided:
         # missing_scope answers name the scopes: exactly what the admin must approve.
-        description += f" Needed: {data.get('needed', '')}; granted: {data.get('provided', '')}."
-    messages = (data.get("response_metadata") or {}).get("messages") or []
-    if isinstance(messages, list) and messages:
-        description += " " + "; ".join(str(m) for m in messages[:5])
+        description += f" Needed: {needed}; granted: {provided}."
+    metadata = data.get("response_metadata")
+    messages = metadata.get("messages") if isinstance(metadata, dict) else None
+    if isinstance(messages, list):
+        description += " " + "; ".join(_string(m) for m in messages[:5] if _string(m))
     return Evidence(
         platform=PLATFORM,
         endpoint=endpoint,
@@ -110,6 +112,18 @@ def evidence(
         retry_after=parse_retry_after(_header(headers, "retry-after")),
         raw=Evidence.clip(raw),
     )
+
+
+def error_code(data: Mapping[str, Any]) -> str:
+    """Slack's ``error`` code; "" when the field is missing or not a string.
+
+    Bodies also come from the relay, so every field is type-checked rather than trusted.
+    """
+    return _string(data.get("error"))
+
+
+def _string(value: Any, limit: int = 500) -> str:
+    return value[:limit] if isinstance(value, str) else ""
 
 
 def _header(headers: Mapping[str, Any], name: str) -> str | None:

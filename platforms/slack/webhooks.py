@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -27,6 +28,12 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 REPLAY_WINDOW = 5 * 60  # seconds, as Slack's docs and SignatureVerifier use
 MAX_BODY = 1_000_000  # bytes; Slack's event envelopes are a few KB
+# ASCII digits only, and few of them: str.isdigit() takes "²" (int() then fails) and a 400-digit
+# number overflows the float arithmetic of the window check; both were HTTP 500s.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# slack-sdk compares signatures with hmac.compare_digest on str, which raises TypeError on
+# non-ASCII text; only Slack's own shape reaches it.
+_SIGNATURE = re.compile(r"v0=[0-9a-fA-F]{64}")
 
 
 def _refuse(status: int, message: str) -> JsonResponse:
@@ -37,7 +44,7 @@ def _refuse(status: int, message: str) -> JsonResponse:
 @require_POST
 def events(request: HttpRequest) -> HttpResponse:
     secret = settings.PLATFORM_APPS[PLATFORM].get("signing_secret") or ""
-    if not secret:
+    if not secret.strip():  # SignatureVerifier refuses a blank secret with ValueError
         return _refuse(403, "Slack events are not accepted: no signing secret is configured.")
     if len(request.body) > MAX_BODY:
         return _refuse(413, "The request body is too large for a Slack event.")
@@ -45,8 +52,10 @@ def events(request: HttpRequest) -> HttpResponse:
     signature = request.headers.get("X-Slack-Signature", "")
     if not timestamp or not signature:
         return _refuse(401, "Missing X-Slack-Request-Timestamp or X-Slack-Signature.")
-    if not timestamp.isdigit():
+    if not _TIMESTAMP.fullmatch(timestamp):
         return _refuse(401, "X-Slack-Request-Timestamp must be a Unix time in seconds.")
+    if not _SIGNATURE.fullmatch(signature):
+        return _refuse(401, "X-Slack-Signature must be 'v0=' and 64 hex digits.")
     if abs(time.time() - int(timestamp)) > REPLAY_WINDOW:
         return _refuse(401, "The request timestamp is outside the 5-minute window (replay?).")
     verifier = SignatureVerifier(secret)

@@ -130,27 +130,32 @@ class TeamsAdapter(PlatformAdapter):
 
     # --- on-use detection ---------------------------------------------------------------------
     def classify_relay_error(self, status: int | None, body: Any) -> PlatformError:
-        """A relay's failed Entra, Graph or Bot Framework call, classified like a check."""
+        """A relay's failed Entra, Graph or Bot Framework call, classified like a check.
+
+        ``body`` is whatever JSON the relay forwarded: any field of an unexpected shape counts
+        as absent, so an unreadable body is ``unknown`` with the raw text as evidence.
+        """
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
         data = _as_dict(body)
-        raw = body if isinstance(body, str) else json.dumps(data)
+        raw = body if isinstance(body, str) else json.dumps(body, default=str)
         evidence = Evidence(platform=self.key, endpoint="relay", http_status=status)
         evidence.raw = Evidence.clip(raw)
         if status is not None and (status == 429 or status >= 500):
             evidence.error = "transient"
             return PlatformError(Situation.TRANSIENT, evidence)
         if "error_codes" in data or "suberror" in data:
-            found = entra.from_body(data, "relay", status=status, raw=raw)
-            return found
+            return entra.from_body(data, "relay", status=status, raw=raw)
         error = data.get("error") if isinstance(data.get("error"), dict) else {}
-        code = str(error.get("code") or "")
+        code = entra.text(error.get("code"))
         evidence.error = code
-        evidence.description = str(error.get("message") or "")[:1000]
+        evidence.description = entra.text(error.get("message"), 1000)
         situation = None
         if code:
             situation = TEAMS_ERRORS.lookup(f"graph:{code}", f"bot:{code}")
         if situation is None and isinstance(data.get("error"), str):
-            evidence.error = str(data["error"])
-            situation = entra_situation([], str(data.get("suberror") or ""))
+            evidence.error = entra.text(data["error"])
+            situation = entra_situation([], entra.text(data.get("suberror")))
         if situation is None:
             situation = Situation.ACCESS_TOKEN_EXPIRED if status == 401 else Situation.UNKNOWN
         return PlatformError(situation, evidence)

@@ -14,6 +14,7 @@ said: status, AADSTS codes, sub-error, trace and correlation ids, Entra's timest
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ BOT_TENANT = "botframework.com"
 # CAE-enabled tokens and Graph revokes them within minutes of a critical event.
 CLIENT_CAPABILITIES = ["CP1"]
 DISCOVERY_TTL = 3600.0  # seconds; msal itself would keep it a day on a long-lived app
+# An AADSTS number: ASCII digits only ("²".isdigit() is True), and short.
+_AADSTS = re.compile(r"[0-9]{1,10}")
+MAX_CODES = 20
 
 
 @dataclass
@@ -184,23 +188,53 @@ def from_response(response: requests.Response | _Cached, endpoint: str) -> Platf
 def from_body(
     body: dict[str, Any], endpoint: str, *, status: int | None, raw: str
 ) -> PlatformError:
-    """Entra's error JSON -> a classified error with the evidence admins search the logs by."""
-    codes = [str(c) for c in body.get("error_codes") or [] if str(c).isdigit()]
-    suberror = str(body.get("suberror") or "")
+    """Entra's error JSON -> a classified error with the evidence admins search the logs by.
+
+    ``body`` may come from a relay as well as from Entra, so every field is type-checked: a
+    field of an unexpected shape counts as absent (the raw body keeps it as evidence).
+    """
+    codes = aadsts_codes(body.get("error_codes"))
+    suberror = text(body.get("suberror"))
     evidence = Evidence(
         platform=PLATFORM,
         endpoint=endpoint,
         http_status=status,
-        error=str(body.get("error") or ""),
+        error=text(body.get("error")),
         error_codes=codes,
         suberror=suberror,
-        description=str(body.get("error_description") or "")[:1000],
-        correlation_id=str(body.get("correlation_id") or ""),
-        trace_id=str(body.get("trace_id") or ""),
-        timestamp=str(body.get("timestamp") or ""),
-        raw=Evidence.clip(raw or json.dumps(body)),
+        description=text(body.get("error_description"), 1000),
+        correlation_id=text(body.get("correlation_id")),
+        trace_id=text(body.get("trace_id")),
+        timestamp=text(body.get("timestamp")),
+        raw=Evidence.clip(raw or json.dumps(body, default=str)),
     )
     return PlatformError(entra_situation(codes, suberror), evidence)
+
+
+def aadsts_codes(value: Any) -> list[str]:
+    """The AADSTS numbers of an ``error_codes`` field, whatever JSON shape it arrived in.
+
+    Entra sends a list of integers. A lone number (``50076`` or ``"70000"``) is taken as one
+    code, never split into characters; anything else that is not a number is skipped.
+    """
+    items = value if isinstance(value, list) else [value]
+    codes = []
+    for item in items[:MAX_CODES]:
+        if isinstance(item, int) and not isinstance(item, bool) and 0 <= item < 10**10:
+            codes.append(str(item))
+        elif isinstance(item, str) and _AADSTS.fullmatch(item):
+            codes.append(item)
+    return codes
+
+
+def text(value: Any, limit: int = 200) -> str:
+    """A string field of an error body, clipped; "" for any other JSON shape (numbers as text)."""
+    if isinstance(value, str):
+        return value[:limit]
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        # A huge int makes str() raise (Python's digit limit); NaN and infinity say nothing.
+        return str(value)[:limit] if abs(value) < 1e18 else ""
+    return ""
 
 
 def redeem_refresh_token(

@@ -115,19 +115,40 @@ def read_body(body: Any) -> dict[str, Any]:
 
 
 def codes_of(data: dict[str, Any]) -> tuple[list[str], str, str]:
-    """(numbered codes, OAuth error string, description) of any of Zoom's three envelopes."""
-    numbered = [str(data[k]) for k in ("errorCode", "code") if data.get(k) not in (None, "")]
+    """(numbered codes, OAuth error string, description) of any of Zoom's three envelopes.
+
+    Bodies also come from the relay, so every field is type-checked: a code that is not a
+    number or a string, or a message that is not a string, counts as absent.
+    """
+    numbered = [code for k in ("errorCode", "code") if (code := _code(data.get(k)))]
     error = data.get("error")
-    error = error if isinstance(error, str) else ""
+    error = error[:200] if isinstance(error, str) else ""
     description = next(
         (
-            str(data[k])
+            data[k][:1000]
             for k in ("reason", "errorMessage", "message", "error_description")
-            if data.get(k)
+            if isinstance(data.get(k), str) and data[k]
         ),
         "",
     )
     return numbered, error, description
+
+
+def _code(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**12:
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()[:64]
+    return ""
+
+
+def raw_text(body: Any) -> str:
+    """The body as an admin should see it: text as it came, JSON values as JSON."""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        return body
+    return "" if body is None else json.dumps(body, default=str)
 
 
 def error_for(
@@ -151,7 +172,7 @@ def error_for(
         # An unauthorized answer without a known code: the access token was refused.
         situation = Situation.ACCESS_TOKEN_EXPIRED if status == 401 else Situation.UNKNOWN
     headers = {k.lower(): v for k, v in (headers or {}).items()}
-    raw = body if isinstance(body, str) else json.dumps(data) if data else str(body or "")
+    raw = raw_text(body)
     return PlatformError(
         situation,
         Evidence(

@@ -1,9 +1,15 @@
 """Zoom's signed event notifications at ``/hooks/zoom/events/``.
 
+* Every request, ``endpoint.url_validation`` included, must carry ``x-zm-signature:
+  v0=<hex HMAC-SHA256(secret, "v0:{x-zm-request-timestamp}:{raw body}")>`` with a timestamp no
+  older than five minutes. Without a secret token configured nothing is accepted (403): an empty
+  HMAC key is one anybody can sign with.
 * ``endpoint.url_validation``: answer ``{"plainToken", "encryptedToken"}`` where the encrypted
-  token is the hex HMAC-SHA256 of the plain token under the app's secret token.
-* Every other event must carry ``x-zm-signature: v0=<hex HMAC-SHA256(secret,
-  "v0:{x-zm-request-timestamp}:{raw body}")>`` with a timestamp no older than five minutes.
+  token is the hex HMAC-SHA256 of the plain token under the app's secret token. That answer is
+  an HMAC under the same key as event signatures, so it is a signing oracle unless the request
+  is itself signed and the plain token is a short opaque token (Zoom sends ~22 URL-safe
+  characters): a plain token of ``v0:<now>:<forged body>`` would otherwise come back as the
+  signature of a forged event.
 * ``app_deauthorized`` (a user removed the app): the grant of that user is gone, so their
   account is marked for a check now.
 
@@ -16,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Any
 
@@ -29,10 +36,15 @@ from tokens.situations import Situation
 
 REPLAY_WINDOW_SECONDS = 300
 MAX_BODY_BYTES = 256 * 1024
+# Unix time in seconds (10 digits) or milliseconds (13, what Zoom sends). ASCII digits only:
+# float() would also take "nan" (which passes any window check), "1e9" or non-ASCII digits.
+_STAMP = re.compile(r"[0-9]{1,13}")
+# Zoom's plainToken is a short random URL-safe token; nothing else is ever signed back.
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _secret() -> bytes:
-    return settings.PLATFORM_APPS["zoom"]["webhook_secret"].encode()
+    return str(settings.PLATFORM_APPS["zoom"].get("webhook_secret") or "").encode()
 
 
 def _hmac_hex(message: str) -> str:
@@ -49,10 +61,9 @@ def signature_problem(request: HttpRequest, raw: str) -> str:
     stamp = request.headers.get("x-zm-request-timestamp", "")
     if not signature or not stamp:
         return "missing x-zm-signature or x-zm-request-timestamp"
-    try:
-        sent = float(stamp)
-    except ValueError:
-        return "x-zm-request-timestamp is not a number"
+    if not _STAMP.fullmatch(stamp):
+        return "x-zm-request-timestamp must be a Unix time in seconds or milliseconds"
+    sent = float(int(stamp))
     if sent > 1e12:  # milliseconds
         sent /= 1000
     if abs(time.time() - sent) > REPLAY_WINDOW_SECONDS:
@@ -66,6 +77,11 @@ def signature_problem(request: HttpRequest, raw: str) -> str:
 @csrf_exempt
 @require_POST
 def events(request: HttpRequest) -> JsonResponse:
+    if not _secret():
+        return _refuse(
+            403,
+            "Zoom events are not accepted: no webhook secret token (ZOOM_WEBHOOK_SECRET) is set.",
+        )
     if len(request.body) > MAX_BODY_BYTES:
         return _refuse(413, "body too large")
     try:
@@ -89,12 +105,14 @@ def events(request: HttpRequest) -> JsonResponse:
 
 
 def _url_validation(request: HttpRequest, raw: str, payload: dict[str, Any]) -> JsonResponse:
+    # Zoom signs the validation request like any event. Answering an unsigned one would hand
+    # anybody an HMAC under the event-signing key (see the module docstring).
+    problem = signature_problem(request, raw)
+    if problem:
+        return _refuse(401, problem)
     plain = payload.get("plainToken")
-    if not isinstance(plain, str) or not plain or len(plain) > 512:
-        return _refuse(400, "payload.plainToken must be a non-empty string")
-    # Zoom signs the validation request too; a signature that is present must be right.
-    if request.headers.get("x-zm-signature") and signature_problem(request, raw):
-        return _refuse(401, signature_problem(request, raw))
+    if not isinstance(plain, str) or not _PLAIN_TOKEN.fullmatch(plain):
+        return _refuse(400, "payload.plainToken must be 1 to 64 letters, digits, '_' or '-'")
     return JsonResponse({"plainToken": plain, "encryptedToken": _hmac_hex(plain)})
 
 
@@ -107,7 +125,7 @@ def _app_deauthorized(data: dict[str, Any], payload: dict[str, Any]) -> JsonResp
     client_id = payload.get("client_id")
     if isinstance(client_id, str) and client_id != settings.PLATFORM_APPS["zoom"]["client_id"]:
         return JsonResponse({"ok": True, "ignored": "another app's deauthorization"})
-    when = payload.get("deauthorization_time") or data.get("event_ts") or ""
+    when = _scalar(payload.get("deauthorization_time")) or _scalar(data.get("event_ts"))
     marked = report_platform_event(
         "zoom",
         "app_deauthorized",
@@ -119,3 +137,12 @@ def _app_deauthorized(data: dict[str, Any], payload: dict[str, Any]) -> JsonResp
         situation_hint=Situation.GRANT_REVOKED.value,
     )
     return JsonResponse({"ok": True, "marked": marked})
+
+
+def _scalar(value: Any) -> str:
+    """A string or number of the payload as text; "" for any other JSON shape."""
+    if isinstance(value, str):
+        return value[:64]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""

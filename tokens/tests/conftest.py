@@ -77,3 +77,14 @@ def install_bot(tenant: Tenant, platform: str, workspace_id: str) -> Installatio
 
 def fresh(account: PlatformAccount) -> Credential:
     return Credential.objects.get(pk=account.credential_id)
+
+
+def database_url() -> str:
+    """The URL of the database the tests run on, for a subprocess to use the same one."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"

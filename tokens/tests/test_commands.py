@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,7 +21,7 @@ from django.db import connection
 from accounts.models import Membership, Person, Tenant
 from platforms.sandbox.models import SandboxToken, SandboxUser
 from tokens.models import Credential, Installation, PlatformAccount
-from tokens.tests.conftest import PLATFORMS
+from tokens.tests.conftest import PLATFORMS, database_url
 from tokens.tests.test_detection import check_tokens_json
 
 
@@ -134,3 +142,43 @@ def test_check_tokens_prints_a_table_without_json(sandbox) -> None:
     assert "not healthy" in text
     with pytest.raises(json.JSONDecodeError):
         json.loads(text)
+
+
+def test_check_tokens_shows_a_progress_bar_on_a_terminal(sandbox, live_server) -> None:
+    seed("--tenants", "1", "--people", "2")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mio_heal.test_settings",
+        "DATABASE_URL": database_url(),
+        "SITE_URL": live_server.url,
+        "SANDBOX_URL": f"{live_server.url}/sandbox",
+    }
+    terminal, tty = pty.openpty()  # stderr is a terminal: the bar is drawn there
+    fcntl.ioctl(tty, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns
+    try:
+        done = subprocess.run(
+            [sys.executable, "manage.py", "check_tokens", "--json"],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=tty,
+            timeout=120,
+            check=False,
+        )
+        os.close(tty)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(terminal)
+    assert done.returncode == 0, drawn.decode(errors="replace")
+    assert b"Checking tokens" in drawn
+    assert b"account" in drawn
+    rows = json.loads(done.stdout)  # stdout stays pure JSON
+    assert len(rows) == PlatformAccount.objects.count()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import struct
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,10 +18,37 @@ from tokens.services import check_now
 from tokens.signals import credential_checked
 from tokens.tests.conftest import PLATFORMS, fresh
 
-TRANSIENT_FAULTS = ["429", "500", "502", "503", "timeout", "refused"]
+TRANSIENT_FAULTS = ["429", "500", "502", "503", "timeout", "refused", "reset"]
 
 
-def inject(fault: str, sandbox, platform: str, email: str, settings) -> None:
+@pytest.fixture(scope="module")
+def resetting_server() -> Iterator[str]:
+    """A server that accepts each connection and resets it (RST) before answering."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            conn.recv(1024)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/sandbox"
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def inject(fault: str, sandbox, platform: str, email: str, settings, reset_url: str = "") -> None:
     """Make the next calls fail the way networks and platforms fail transiently."""
     if fault == "429":
         sandbox.script(
@@ -32,17 +63,19 @@ def inject(fault: str, sandbox, platform: str, email: str, settings) -> None:
     elif fault == "timeout":
         settings.PLATFORM_HTTP_TIMEOUT = 0.3
         sandbox.faults(platform, latency_ms=900)
-    elif fault == "refused":  # nothing listens there: the connection is refused / reset
+    elif fault == "refused":  # nothing listens there: the connection is refused
         settings.SANDBOX_URL = "http://127.0.0.1:9/sandbox"
+    elif fault == "reset":  # the connection is reset mid-request
+        settings.SANDBOX_URL = reset_url
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 @pytest.mark.parametrize("fault", TRANSIENT_FAULTS)
 def test_it_never_leaves_an_account_waiting_on_a_transient_fault(
-    sandbox, enroll, settings, platform, fault
+    sandbox, enroll, settings, resetting_server, platform, fault
 ) -> None:
     account = enroll(platform)
-    inject(fault, sandbox, platform, account.person.email, settings)
+    inject(fault, sandbox, platform, account.person.email, settings, resetting_server)
     check = check_now([account.credential_id])[account.credential_id]
     assert check.outcome == CheckRecord.Outcome.TRANSIENT, check.evidence
     credential = fresh(account)

@@ -16,7 +16,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from platforms.registry import get_adapter
@@ -24,7 +23,7 @@ from platforms.sandbox import core
 from platforms.sandbox.models import SandboxToken
 from tests.factories import make_tenant
 from tokens.models import CheckRecord, Credential, CredentialState
-from tokens.tests.conftest import PLATFORMS
+from tokens.tests.conftest import PLATFORMS, database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
@@ -43,12 +42,6 @@ while not go.exists():
     time.sleep(0.01)
 print(json.dumps(sweep().as_dict()), flush=True)
 """
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.mark.postgres_only
@@ -76,7 +69,7 @@ def test_two_workers_never_check_or_refresh_one_credential_at_once(
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "mio_heal.test_settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CONN_MAX_AGE": "0",
         "SITE_URL": live_server.url,
         "SANDBOX_URL": f"{live_server.url}/sandbox",

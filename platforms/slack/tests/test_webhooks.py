@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from datetime import timedelta
@@ -200,3 +202,50 @@ def test_it_handles_a_retried_delivery_once(hook, slack_account, not_due) -> Non
     assert first.status_code == again.status_code == 200
     assert first.json()["marked"] == 1
     assert again.json()["marked"] == 0
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["²", "9" * 400, "1e9", "-1700000000", "0x10"],
+    ids=["superscript-two", "400-digits", "exponent", "negative", "hex"],
+)
+def test_it_refuses_a_timestamp_that_is_not_a_plain_unix_time_with_401(
+    hook, slack_account, not_due, timestamp
+) -> None:
+    # "²".isdigit() is True but int() refuses it; 400 digits overflow float arithmetic: 500s.
+    body = _event_body(slack_account, {"type": "app_uninstalled"})
+    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=" + "0" * 64}
+    answer = _plain().post(hook, data=body.encode(), headers=headers, timeout=10)
+    assert answer.status_code == 401
+    assert "X-Slack-Request-Timestamp" in answer.json()["error"]
+    _unchanged(not_due)
+
+
+def test_it_refuses_a_signature_that_is_not_hex_with_401(hook, slack_account, not_due) -> None:
+    # slack-sdk's compare_digest raises TypeError on non-ASCII text: it must never see it.
+    body = _event_body(slack_account, {"type": "app_uninstalled"})
+    headers = {
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "é" * 64,
+    }
+    answer = _plain().post(hook, data=body.encode(), headers=headers, timeout=10)
+    assert answer.status_code == 401
+    assert "X-Slack-Signature" in answer.json()["error"]
+    _unchanged(not_due)
+
+
+def test_it_refuses_events_when_the_signing_secret_is_blank(
+    hook, slack_account, not_due, settings
+) -> None:
+    apps = dict(settings.PLATFORM_APPS)
+    apps["slack"] = {**apps["slack"], "signing_secret": "   "}
+    settings.PLATFORM_APPS = apps
+    body = _event_body(slack_account, {"type": "app_uninstalled"})
+    timestamp = str(int(time.time()))
+    # Signed by hand: slack-sdk itself refuses to sign with a blank secret (ValueError).
+    digest = hmac.new(b"   ", f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": f"v0={digest}"}
+    answer = _plain().post(hook, data=body.encode(), headers=headers, timeout=10)
+    assert answer.status_code == 403
+    assert "signing secret" in answer.json()["error"]
+    _unchanged(not_due)

@@ -172,3 +172,91 @@ def test_it_marks_the_account_when_zoom_reports_a_deauthorization(sandbox) -> No
     assert credential.next_check_at <= timezone.now() or checks.exists()
     for check in checks:  # where the queued check already ran, it found the grant gone
         assert check.situation == "grant_revoked"
+
+
+def _validation(plain: str) -> str:
+    return json.dumps({"event": "endpoint.url_validation", "payload": {"plainToken": plain}})
+
+
+def test_it_refuses_to_sign_a_forged_event_through_an_unsigned_validation(client, account) -> None:
+    # The signing-oracle attack: an event signature is HMAC(secret, "v0:{ts}:{body}"), so a
+    # handshake answering HMAC(secret, plainToken) for this plainToken would sign the forgery.
+    stamp = str(int(time.time()))
+    forged = _deauthorized(account)
+    oracle = client.post(
+        URL, data=_validation(f"v0:{stamp}:{forged}"), content_type="application/json"
+    )
+    assert oracle.status_code == 401
+    assert "encryptedToken" not in oracle.json()
+    assert _unchanged(account)
+
+
+def test_it_refuses_an_unsigned_validation_even_with_a_plain_token(client, db) -> None:
+    answer = client.post(
+        URL, data=_validation("qgg8vlvZRS6UYooatFL8Aw"), content_type="application/json"
+    )
+    assert answer.status_code == 401
+    assert "x-zm-signature" in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [f"v0:{int(time.time())}:{{}}", "a" * 65, "abc\n", "a b", "plain+token="],
+    ids=["event-shaped", "too-long", "trailing-newline", "space", "base64-chars"],
+)
+def test_it_signs_back_only_a_short_opaque_plain_token(client, db, plain) -> None:
+    # Even a genuinely signed validation never gets an HMAC of text shaped like anything else.
+    answer = _post(client, _validation(plain))
+    assert answer.status_code == 400
+    assert "plainToken" in answer.json()["error"]
+
+
+def test_it_answers_a_signed_validation_stamped_in_milliseconds(client, db) -> None:
+    body = _validation("Zm9vYmFy_-09")
+    stamp = str(int(time.time() * 1000))
+    answer = _post(client, body, stamp=stamp, signature=_sign(body, stamp))
+    assert answer.status_code == 200
+    assert answer.json()["plainToken"] == "Zm9vYmFy_-09"
+
+
+@pytest.fixture
+def no_secret(settings):
+    # A new dict: the settings fixture restores PLATFORM_APPS, not a dict mutated in place.
+    apps = dict(settings.PLATFORM_APPS)
+    apps["zoom"] = {**apps["zoom"], "webhook_secret": ""}
+    settings.PLATFORM_APPS = apps
+
+
+def _sign_with_empty_key(body: str, stamp: str) -> str:
+    return "v0=" + hmac.new(b"", f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def test_it_refuses_every_event_when_no_secret_is_configured(client, account, no_secret) -> None:
+    stamp = str(int(time.time()))
+    for body in (_deauthorized(account), _validation("qgg8vlvZRS6UYooatFL8Aw")):
+        answer = _post(client, body, stamp=stamp, signature=_sign_with_empty_key(body, stamp))
+        assert answer.status_code == 403
+        assert "ZOOM_WEBHOOK_SECRET" in answer.json()["error"]
+        assert "encryptedToken" not in answer.json()
+    assert _unchanged(account)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "nan",  # float("nan") passed the window check: a signature that never expires
+        "inf",
+        "1e9",
+        " " + str(int(time.time())),
+        str(int(time.time())).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+        "9" * 400,
+    ],
+    ids=["nan", "inf", "exponent", "space", "arabic-digits", "400-digits"],
+)
+def test_it_refuses_a_timestamp_that_is_not_a_plain_unix_time(client, account, stamp) -> None:
+    # Signed with the real secret: the timestamp's form is the only thing wrong.
+    body = _deauthorized(account)
+    answer = _post(client, body, stamp=stamp, signature=_sign(body, stamp))
+    assert answer.status_code == 401
+    assert "x-zm-request-timestamp" in answer.json()["error"]
+    assert _unchanged(account)
