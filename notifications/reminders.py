@@ -1,6 +1,8 @@
 """Reminders and escalation of ignored prompts, by each tenant's policy.
 
-Counting starts at the first prompt that went out (``Incident.prompted_at``). Reminder *n* is
+Counting starts at the first prompt that went out (``Incident.prompted_at``) — or may have
+(``unconfirmed``), or was tried on every channel and failed (which has also gone up at once:
+``notifications.unreached``), so no open incident waits without a follow-up. Reminder *n* is
 due ``Tenant.reminder_hours[n]`` hours after it; a user prompt still ignored after
 ``escalate_after_hours`` goes to the tenant's admins. Muted incidents get neither; snoozed ones
 wait until the snooze ends (then only the latest due reminder goes out, not a burst). Quiet

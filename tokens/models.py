@@ -70,6 +70,12 @@ class Credential(models.Model):
             models.Index(fields=["next_check_at"], name="credential_due"),
             models.Index(fields=["tenant", "platform", "state"], name="credential_state"),
             models.Index(fields=["state", "situation"], name="credential_situation"),
+            # The sweep's claim: one platform's user credentials in due order.
+            models.Index(
+                fields=["platform", "next_check_at"],
+                name="credential_claim",
+                condition=models.Q(kind="user"),
+            ),
         ]
 
     def __str__(self) -> str:

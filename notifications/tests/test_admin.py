@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -171,3 +174,65 @@ def test_it_installs_its_schedules_once() -> None:
     for name, spec in SCHEDULES.items():
         schedule = Schedule.objects.get(name=name)
         assert schedule.func == spec["func"]
+
+
+def resend(client, ids: list[int]):
+    return client.post(
+        reverse("admin:notifications_outboxmessage_changelist"),
+        {"action": "resend_messages", "_selected_action": ids},
+        follow=True,
+    )
+
+
+def test_it_sends_again_only_what_is_not_being_sent_and_says_how_many(staff) -> None:
+    populate(3)
+    failed, sending, sent = OutboxMessage.objects.filter(status="failed").order_by("pk")
+    OutboxMessage.objects.filter(pk=sending.pk).update(status="sending", claim_token="w1")
+    OutboxMessage.objects.filter(pk=sent.pk).update(status="sent")
+    page = resend(staff, [failed.pk, sending.pk, sent.pk]).content.decode()
+    assert "1 message(s) queued again. 2 skipped" in page
+    statuses = dict(OutboxMessage.objects.values_list("pk", "status"))
+    assert (statuses[failed.pk], statuses[sending.pk], statuses[sent.pk]) == (
+        "pending",
+        "sending",
+        "sent",
+    )
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_a_row_a_worker_claimed_meanwhile_alone() -> None:
+    """The action read the row as failed; before its UPDATE runs, a worker starts sending it
+    (held here with a row lock): the UPDATE must not flip it back to pending."""
+    from django.test import Client
+
+    incident = populate(1)
+    row = OutboxMessage.objects.get(incident__tenant=incident.tenant, status="failed")
+    user = get_user_model().objects.create_superuser("root2", "r2@example.com", "pw-root-123!")
+    client = Client()
+    client.force_login(user)
+    pages: list[str] = []
+
+    def admin_clicks() -> None:
+        try:
+            pages.append(resend(client, [row.pk]).content.decode())
+        finally:
+            connections.close_all()
+
+    clicker = threading.Thread(target=admin_clicks)
+    with transaction.atomic():
+        OutboxMessage.objects.select_for_update().get(pk=row.pk)
+        clicker.start()
+        deadline = time.monotonic() + 20
+        with connection.cursor() as cursor:
+            while True:  # until the action's UPDATE waits for our lock
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0]:
+                    break
+                assert time.monotonic() < deadline, "the action never reached its UPDATE"
+                time.sleep(0.05)
+        OutboxMessage.objects.filter(pk=row.pk).update(status="sending", claim_token="worker")
+    clicker.join(timeout=30)
+    after = OutboxMessage.objects.get(pk=row.pk)
+    assert (after.status, after.claim_token) == ("sending", "worker")  # still the worker's
+    assert "0 message(s) queued again. 1 skipped" in pages[0]

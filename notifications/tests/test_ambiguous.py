@@ -135,7 +135,7 @@ def test_it_marks_an_email_cut_off_after_the_data_unconfirmed_and_sends_it_once(
     try:
         for name, value in smtp.settings().items():
             setattr(settings, name, value)
-        world, [row] = held_prompts(sandbox)
+        _world, [row] = held_prompts(sandbox)
         Row.objects.filter(pk=row.pk).update(channel=Row.EMAIL)
         assert delivery.deliver(row.pk) == "unconfirmed"
         row.refresh_from_db()

@@ -21,7 +21,7 @@ from notifications.models import Incident, OutboxMessage
 from notifications.tests.browser import Browser
 from notifications.tests.world import build, payload_text
 from platforms.tests.contract import _hidden_fields
-from tokens.models import CheckRecord, Credential, CredentialState
+from tokens.models import CheckRecord, Credential, CredentialState, PlatformAccount
 
 Row = OutboxMessage
 
@@ -182,3 +182,78 @@ def test_it_starts_nothing_on_a_get_or_without_csrf(sandbox) -> None:
     start = url_for(row.resync_link) + "start/"
     assert browser.get(start).status_code == 405
     assert browser.http.post(start, timeout=30, allow_redirects=False).status_code == 403
+
+
+def authorized(browser: Browser, landing) -> str:
+    """Press Re-sync and allow on the consent page: the callback URL the platform sends back."""
+    started = browser.submit(landing)
+    authorize = browser.get(started.headers["Location"])
+    answer = browser.http.post(
+        authorize.url,
+        data={"decision": "allow", **_hidden_fields(authorize.text)},
+        timeout=30,
+        allow_redirects=False,
+    )
+    return answer.headers["Location"]
+
+
+def test_it_keeps_the_sign_in_in_progress_when_a_stray_callback_arrives(sandbox) -> None:
+    _world, _user, row = broken(sandbox)
+    browser = Browser()
+    callback = authorized(browser, browser.get(url_for(row.resync_link)))
+    base = callback.split("?")[0]
+    for stray in ("?error=access_denied", "?error=access_denied&state=forged", "?code=x"):
+        page = browser.get(base + stray)
+        assert page.status_code == 400
+        assert 'data-problem="state"' in page.text
+    done = browser.get(callback)  # the real answer still finds its sign-in
+    assert done.status_code == 200, done.text[:500]
+    assert 'data-page="resync-success"' in done.text
+    assert Incident.objects.get(pk=row.incident_id).status == "resolved"
+
+
+def test_it_finishes_the_first_sign_in_after_a_double_click(sandbox) -> None:
+    _world, _user, row = broken(sandbox)
+    browser = Browser()
+    landing = browser.get(url_for(row.resync_link))
+    first = authorized(browser, landing)
+    second = authorized(browser, landing)  # the button pressed again: a second sign-in
+    done = browser.get(first)
+    assert done.status_code == 200, done.text[:500]
+    assert 'data-page="resync-success"' in done.text
+    late = browser.get(second)  # the same link cannot be used twice
+    assert late.status_code == 410
+    assert 'data-problem="used"' in late.text
+
+
+def test_it_keeps_only_the_last_five_sign_ins(sandbox) -> None:
+    _world, _user, row = broken(sandbox)
+    browser = Browser()
+    landing = browser.get(url_for(row.resync_link))
+    callbacks = [authorized(browser, landing) for _ in range(6)]
+    dropped = browser.get(callbacks[0])  # the oldest made room for the sixth
+    assert dropped.status_code == 400
+    assert 'data-problem="state"' in dropped.text
+    assert browser.get(callbacks[-1]).status_code == 200
+
+
+def test_it_stores_nothing_when_the_account_is_already_linked_elsewhere(sandbox) -> None:
+    world, user, row = broken(sandbox)
+    other = world.users[1]
+    # The broken account never learnt its workspace; another account holds the same upstream
+    # user in it, so storing the grant would break account_unique_upstream.
+    PlatformAccount.objects.filter(pk=user.pk).update(workspace_id="")
+    PlatformAccount.objects.filter(pk=other.pk).update(
+        upstream_user_id=user.upstream_user_id, workspace_id=user.workspace_id
+    )
+    before = Credential.objects.get(pk=user.credential_id)
+    browser = Browser()
+    page = browser.sign_in(browser.get(url_for(row.resync_link)))
+    assert page.status_code == 409, page.text[:500]
+    assert 'data-problem="conflict"' in page.text
+    assert "already connected elsewhere" in page.text
+    after = Credential.objects.get(pk=user.credential_id)
+    assert (after.access_token, after.state) == (before.access_token, before.state)
+    assert PlatformAccount.objects.get(pk=user.pk).workspace_id == ""
+    assert ResyncLink.objects.get(pk=row.resync_link_id).used_at is None
+    assert Incident.objects.get(pk=row.incident_id).status == "open"

@@ -118,6 +118,25 @@ def every_message() -> list[tuple[str, Message]]:
                     reminders=2,
                 ),
             ),
+            (
+                f"{platform}-unreachable",
+                admins.unreachable(
+                    incident_id=7,
+                    platform=platform,
+                    person="Ada <ada@example.com>",
+                    situation="grant_revoked",
+                ),
+            ),
+            (
+                f"{platform}-unreached",
+                admins.unreached(
+                    incident_id=7,
+                    tenant="Acme",
+                    recipient="Bob <bob@example.com>",
+                    message="Admin: fix prompt",
+                    error="slack: channel_not_found; email: refused",
+                ),
+            ),
         ]
     return out
 
