@@ -36,6 +36,7 @@ def bench_env(database: str, port: int) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="off",
         SANDBOX_ENABLED="on",
+        SANDBOX_IN_PRODUCTION="on",  # a closed rig on loopback: production settings + sandbox
         SITE_URL=f"http://127.0.0.1:{port}",
         SANDBOX_URL=f"http://127.0.0.1:{port}/sandbox",
         PLATFORM_HTTP_TIMEOUT="30",

@@ -21,6 +21,8 @@ VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 
+# Old keys still accepted for signatures (sessions, re-sync links) while a new key rolls out.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 SECRET_KEY = generated_secret(
     "SECRET_KEY",
     value=env.str("SECRET_KEY", default=""),
@@ -187,6 +189,20 @@ else:
 
 # --- the platforms and their sandbox ------------------------------------------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+if SANDBOX_ENABLED and not DEBUG and not env.bool("SANDBOX_IN_PRODUCTION", default=False):
+    from django.core.exceptions import ImproperlyConfigured
+
+    # The sandbox's control API is unauthenticated and its demo secrets are public.
+    raise ImproperlyConfigured(
+        "SANDBOX_ENABLED is on with DEBUG=off: the platform sandbox must never face the internet. "
+        "Turn it off (or set SANDBOX_IN_PRODUCTION=on for a closed test rig)."
+    )
+if not DEBUG and "SITE_URL" not in os.environ:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "SITE_URL is not set: production needs the public https base of links in messages."
+    )
 # Where the adapters find the sandbox; tests point it at their live server.
 SANDBOX_URL = env.str("SANDBOX_URL", default=f"{SITE_URL}/sandbox").rstrip("/")
 
@@ -292,6 +308,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own loggers would otherwise keep their default (unfiltered) handlers, and
+        # email tracebacks to ADMINS: route them through the redacting console instead.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         "msal": {"level": "WARNING"},

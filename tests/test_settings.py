@@ -15,7 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DJANGO_"))}
     clean.update(VAR_DIR=str(tmp_path / "var"), **env)
-    for key in ("SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "DEBUG", "ALLOWED_HOSTS"):
+    for key in (
+        "SECRET_KEY",
+        "TOKEN_ENCRYPTION_KEYS",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "SITE_URL",
+        "SANDBOX_ENABLED",
+    ):
         if key not in env:
             clean.pop(key, None)
     return subprocess.run(  # noqa: S603
@@ -81,3 +88,35 @@ def test_it_rejects_a_malformed_token_key_with_a_clear_message(tmp_path: Path) -
     )
     assert result.returncode != 0
     assert "Fernet keys of 32 bytes" in result.stderr
+
+
+def test_it_refuses_the_sandbox_in_production(tmp_path: Path) -> None:
+    result = manage(tmp_path, "check", SANDBOX_ENABLED="on", **PRODUCTION)
+    assert result.returncode != 0
+    assert "sandbox must never face the internet" in result.stderr
+
+
+def test_it_refuses_production_without_a_site_url(tmp_path: Path) -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != "SITE_URL"}
+    result = manage(tmp_path, "check", **env)
+    assert result.returncode != 0
+    assert "SITE_URL is not set" in result.stderr
+
+
+def test_it_refuses_production_without_allowed_hosts(tmp_path: Path) -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != "ALLOWED_HOSTS"}
+    result = manage(tmp_path, "check", **env)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_it_redacts_tokens_from_djangos_own_loggers(tmp_path: Path) -> None:
+    result = manage(
+        tmp_path,
+        "shell",
+        "-c",
+        "import logging; logging.getLogger('django.request').error('bad xoxp-1-2-3-secretvalue')",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "bad [redacted]" in result.stderr
+    assert "secretvalue" not in result.stderr

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import secrets
+import socket
+import struct
 import time
 from datetime import timedelta
 from typing import Any
@@ -91,7 +94,7 @@ def intercept(
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
         if faults.error_rate and _rng.random() < faults.error_rate:
-            return random_fault()
+            return random_fault(request)
     return scripted(platform, endpoint, user_email)
 
 
@@ -115,8 +118,10 @@ def scripted(platform: str, endpoint: str, user_email: str = "") -> HttpResponse
     return None
 
 
-def random_fault() -> HttpResponse:
-    kind = _rng.choice(["500", "502", "503", "429", "slow"])
+def random_fault(request: HttpRequest | None = None) -> HttpResponse:
+    """One transient fault, picked at random: 5xx, 429 with Retry-After, an answer slower than
+    the client's timeout, or a connection reset (TCP RST) before any answer."""
+    kind = _rng.choice(["500", "502", "503", "429", "slow", "reset"])
     if kind == "429":
         response = JsonResponse({"error": "rate_limited"}, status=429)
         response["Retry-After"] = "1"
@@ -125,7 +130,43 @@ def random_fault() -> HttpResponse:
         # Longer than the adapters' timeout in the soak settings: the client gives up.
         time.sleep(float(_fault_timeout()))
         return JsonResponse({"error": "gateway_timeout"}, status=504)
+    if kind == "reset":
+        return connection_reset(request)
     return JsonResponse({"error": "server_error"}, status=int(kind))
+
+
+def connection_reset(request: HttpRequest | None) -> HttpResponse:
+    """Abort the connection with a TCP RST, as a load balancer or a crashed peer does.
+
+    WSGI gives an application no socket, but Django's own servers (``runserver``, the test
+    live server) hand their buffered socket reader to the request as ``wsgi.input``; through it
+    the connection gets ``SO_LINGER`` 0 and its descriptor is swapped (``dup2``) for a socket
+    whose peer is already closed. The swap closes the last reference to the connection, so the
+    kernel sends RST and the client reads ``ECONNRESET``; the server thread then writes into
+    the dead stand-in, gets EPIPE (which the WSGI handler expects from clients that hang up)
+    and closes it. Under any other server the fault is a 502 instead.
+    """
+    sock = _client_socket(request)
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            standin, peer = socket.socketpair()
+            peer.close()
+            os.dup2(standin.fileno(), sock.fileno())
+            standin.close()
+        except OSError:
+            pass
+    # Never read by the client once the connection is reset; under another server, where the
+    # socket cannot be reached, the nearest thing: a gateway error.
+    return JsonResponse({"error": "connection_reset"}, status=502)
+
+
+def _client_socket(request: HttpRequest | None) -> socket.socket | None:
+    stream = request.environ.get("wsgi.input") if request is not None else None
+    reader = getattr(getattr(stream, "_read", None), "__self__", None)  # Django's LimitedStream
+    raw = getattr(reader, "raw", None)  # the BufferedReader's SocketIO
+    sock = getattr(raw, "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
 
 
 def _fault_timeout() -> float:

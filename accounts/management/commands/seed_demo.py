@@ -82,6 +82,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenants", type=int, default=4, help="Tenants (default 4).")
         parser.add_argument("--people", type=int, default=6, help="People per tenant.")
+        parser.add_argument(
+            "--story",
+            action="store_true",
+            help="Also break accounts (detected for real), write 30 days of healed history and "
+            "set up the logins' TOTP: accounts.demo.story. Told once per tenant.",
+        )
 
     def handle(self, *args: Any, tenants: int, people: int, **options: Any) -> None:
         if not 1 <= tenants <= 100 or not 1 <= people <= 1000:
@@ -107,6 +113,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, what in logins:
             self.stdout.write(f"  {username:<24} {what}")
+        if options.get("story"):
+            from accounts.demo import story
+
+            slugs = [spec.slug for spec in demo_world(tenants, people)]
+            story.report(story.tell(slugs, self.stdout.write), self.stdout.write)
 
 
 @transaction.atomic
