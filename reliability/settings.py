@@ -41,6 +41,7 @@ if (_threads := _number("RELIABILITY_CONCURRENCY")) is not None:
 # How many due credentials one claim takes.
 if (_batch := _number("RELIABILITY_CLAIM_BATCH")) is not None:
     HEALTH_CLAIM_BATCH = int(_batch)
-# A rig's own queue name, so two rigs (or a rig and the demo) never share a Redis list.
+# A rig's own queue, so two rigs (or a rig and the demo) never share a broker list. Only the
+# cluster name changes: the name (django-q's signing salt) stays, so any process may enqueue.
 if _name := os.environ.get("RELIABILITY_Q_NAME", "").strip():
-    Q_CLUSTER = {**Q_CLUSTER, "name": _name}
+    Q_CLUSTER = {**Q_CLUSTER, "cluster_name": _name}

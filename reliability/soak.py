@@ -67,6 +67,7 @@ class SoakResult:
     broken: int
     baseline_seconds: float = 0.0
     baseline_outcomes: dict[str, int] = field(default_factory=dict)
+    baseline_transients: list[str] = field(default_factory=list)
     first_sweep_seconds: float = 0.0
     first_sweep_outcomes: dict[str, int] = field(default_factory=dict)
     settle_seconds: float = 0.0
@@ -129,10 +130,17 @@ def run(
         for platform in ("slack", "teams", "zoom", "webex"):
             control.faults(platform, error_rate=0.0)
         mark_all_due(ids)
+        baseline = timezone.now()
         started = time.monotonic()
         stats = sweep(budget=budget)
         result.baseline_seconds = round(time.monotonic() - started, 2)
-        result.baseline_outcomes = dict(stats.outcomes)
+        result.baseline_outcomes = {str(k): n for k, n in stats.outcomes.items()}
+        result.baseline_transients = [
+            f"{e.get('platform')} {e.get('endpoint')}: {e.get('description')}"
+            for e in CheckRecord.objects.filter(
+                checked_at__gte=baseline, outcome=CheckRecord.Outcome.TRANSIENT
+            ).values_list("evidence", flat=True)
+        ]
         progress(f"baseline sweep: {result.baseline_seconds} s, {stats.as_dict()}")
 
         # 2. The soak.
@@ -150,7 +158,7 @@ def run(
                 stats = sweep(budget=timedelta(seconds=max(1.0, deadline - started)))
                 if round_ == 1:
                     result.first_sweep_seconds = round(time.monotonic() - started, 2)
-                    result.first_sweep_outcomes = dict(stats.outcomes)
+                    result.first_sweep_outcomes = {str(k): n for k, n in stats.outcomes.items()}
                     progress(f"first soak sweep: {result.first_sweep_seconds} s, {stats.as_dict()}")
                 tick()
                 result.rounds = round_

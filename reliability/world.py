@@ -76,15 +76,16 @@ def seed(
     broken_fraction: float = 0.05,
     seed: int = 7,
     prefix: str = "rel",
+    platforms: tuple[str, ...] = PLATFORMS,
     progress: Callable[[str], None] | None = None,
 ) -> Population:
-    """``accounts`` user accounts spread evenly over the four platforms, and who is broken."""
+    """``accounts`` user accounts spread evenly over ``platforms``, and who is broken."""
     population = Population()
-    per_platform = [accounts // len(PLATFORMS)] * len(PLATFORMS)
-    for i in range(accounts % len(PLATFORMS)):
+    per_platform = [accounts // len(platforms)] * len(platforms)
+    for i in range(accounts % len(platforms)):
         per_platform[i] += 1
     made = 0
-    for platform, count in zip(PLATFORMS, per_platform, strict=True):
+    for platform, count in zip(platforms, per_platform, strict=True):
         fake = get_fake(platform)
         for start in range(0, count, people_per_tenant):
             slug = f"{prefix}-{platform}-{start // people_per_tenant:03d}"

@@ -64,7 +64,7 @@ def tell(slugs: Iterable[str], say: Callable[[str], None] = print) -> Told:
     User = get_user_model()
     logins = User.objects.filter(Q(memberships__isnull=False) | Q(is_superuser=True)).distinct()
     told.new_authenticators = sum(mfa.ensure_totp(user) for user in logins)
-    tenants = [t for t in Tenant.objects.filter(slug__in=list(slugs)).order_by("pk")]
+    tenants = list(Tenant.objects.filter(slug__in=list(slugs)).order_by("pk"))
     fresh = [t for t in tenants if not already_told(t)]
     told.skipped = [t.slug for t in tenants if t not in fresh]
     if fresh:
@@ -84,12 +84,14 @@ def tell(slugs: Iterable[str], say: Callable[[str], None] = print) -> Told:
 
 
 def already_told(tenant: Tenant) -> bool:
-    """The story's history is its mark: snapshots from before yesterday exist."""
+    """The story's history is its mark: snapshots from before yesterday exist. (A tenant whose
+    own snapshots are that old has a history already, and is left as it is too.)"""
     before = timezone.now().astimezone(UTC).date() - timedelta(days=1)
     return DailySnapshot.objects.filter(tenant=tenant, day__lt=before).exists()
 
 
 def _break_and_detect(tenant: Tenant, sandbox_url: str, told: Told, say: Callable) -> None:
+    _note_entra_directory(tenant)
     steps = STORY.get(tenant.primary_platform, [])
     victims = list(
         PlatformAccount.objects.filter(
@@ -123,6 +125,21 @@ def _break_and_detect(tenant: Tenant, sandbox_url: str, told: Told, say: Callabl
                 told.broken.setdefault(situation, []).append(account.person.email)
             else:
                 told.missed.append(f"{account.person.email} ({account.platform}: {situation})")
+
+
+def _note_entra_directory(tenant: Tenant) -> None:
+    """A Microsoft tenant's directory id, as its operator enters it: the admin pages build the
+    admin-consent link for that directory (otherwise the generic "organizations" one)."""
+    if tenant.entra_tenant_id:
+        return
+    directory = (
+        PlatformAccount.objects.filter(person__tenant=tenant, platform="teams")
+        .exclude(workspace_id="")
+        .values_list("workspace_id", flat=True)
+        .first()
+    )
+    if directory:
+        Tenant.objects.filter(pk=tenant.pk).update(entra_tenant_id=directory)
 
 
 def _end_gathering_windows(tenant_ids: list[int]) -> None:

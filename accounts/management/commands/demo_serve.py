@@ -46,6 +46,8 @@ class Command(BaseCommand):
         site = f"http://{HOST}:{port}"
         banner = self.banner(site)
         connections.close_all()  # the children have their own; the supervisor needs none
+        # The banner below says what this is; runserver's own production warning is noise here.
+        os.environ.setdefault("DJANGO_RUNSERVER_HIDE_WARNING", "true")
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         workers_log = Path(settings.VAR_DIR) / "demo-workers.log"
         children = [
