@@ -58,27 +58,38 @@ def recover_stuck(now: datetime | None = None, *, deadline: float | None = None)
         if not taken:
             continue  # another recovering worker has it
         try:
-            arrived = delivered_upstream(row)
-        except CannotAskNow as exc:
-            log.warning("outbox row %s: cannot ask %s yet: %s", row.pk, row.channel, exc)
-            Row.objects.filter(pk=row.pk, claim_token=token).update(claimed_until=now)
-            counts["later"] += 1
-            continue
-        if arrived is True:
-            _finish(row, token, Row.Status.SENT, provider_id="recovered")
-            counts["sent"] += 1
-        elif arrived is False:
-            schedule_retry_now(row, token, f"{row.channel} does not have it; resending")
-            counts["resent"] += 1
-        else:
-            _finish(
-                row,
-                token,
-                Row.Status.UNCONFIRMED,
-                error=f"the send was cut off; {row.channel} cannot say whether it arrived",
-            )
-            counts["unconfirmed"] += 1
+            _settle(row, token, now, counts)
+        except Exception:
+            # One row the database (or its channel) fails on must not hold up the rest: it
+            # keeps the lease just taken, and the next pass takes it again once that lapses.
+            log.exception("outbox row %s: recovery failed; retried when its lease lapses", row.pk)
+            counts["failed"] = counts.get("failed", 0) + 1
     return counts
+
+
+def _settle(row: OutboxMessage, token: str, now: datetime, counts: dict[str, int]) -> None:
+    """Ask the channel about one taken-over row and record what it says."""
+    try:
+        arrived = delivered_upstream(row)
+    except CannotAskNow as exc:
+        log.warning("outbox row %s: cannot ask %s yet: %s", row.pk, row.channel, exc)
+        Row.objects.filter(pk=row.pk, claim_token=token).update(claimed_until=now)
+        counts["later"] += 1
+        return
+    if arrived is True:
+        _finish(row, token, Row.Status.SENT, provider_id="recovered")
+        counts["sent"] += 1
+    elif arrived is False:
+        schedule_retry_now(row, token, f"{row.channel} does not have it; resending")
+        counts["resent"] += 1
+    else:
+        _finish(
+            row,
+            token,
+            Row.Status.UNCONFIRMED,
+            error=f"the send was cut off; {row.channel} cannot say whether it arrived",
+        )
+        counts["unconfirmed"] += 1
 
 
 def delivered_upstream(row: OutboxMessage) -> bool | None:

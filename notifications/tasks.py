@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import zoneinfo
 from datetime import datetime
@@ -25,6 +26,8 @@ from accounts.models import Tenant
 from notifications import confirmations, recovery, reminders
 from notifications.delivery import deliver
 from notifications.models import OutboxMessage
+
+log = logging.getLogger(__name__)
 
 DIGEST_HOUR = 17
 
@@ -48,10 +51,20 @@ def tick_budget() -> float:
 def tick() -> dict[str, Any]:
     deadline = time.monotonic() + tick_budget()
     return {
-        "recovered": recovery.recover_stuck(deadline=deadline),
-        "reminders": reminders.run(),
-        "delivered": dispatch_due(deadline=deadline),
+        "recovered": _phase(recovery.recover_stuck, deadline=deadline),
+        "reminders": _phase(reminders.run),
+        "delivered": _phase(dispatch_due, deadline=deadline),
     }
+
+
+def _phase(run: Any, **kwargs: Any) -> Any:
+    """One part of the tick; its failure is logged and does not stop the others (what it
+    left undone is still in the database: the next tick picks it up)."""
+    try:
+        return run(**kwargs)
+    except Exception:
+        log.exception("notify tick: %s failed", getattr(run, "__name__", run))
+        return {"error": 1}
 
 
 def dispatch_due(
@@ -79,7 +92,13 @@ def dispatch_due(
         if time.monotonic() > deadline:
             counts["deferred"] = len(ids) - done
             break
-        status = deliver(row_id)
+        try:
+            status = deliver(row_id)
+        except Exception:
+            # This row's failure must not hold up the rows after it. It stays claimed
+            # ("sending") until its lease lapses; recovery then asks its channel about it.
+            log.exception("outbox row %s: delivery failed; recovery settles it", row_id)
+            status = "error"
         counts[status] = counts.get(status, 0) + 1
     return counts
 

@@ -170,9 +170,9 @@ def run(
         deadline = time.monotonic() + cfg.kill_timeout
         while time.monotonic() < deadline:
             now = snapshot(ids, since)
-            if now["credentials claimed"] and now["prompts being sent"]:
-                if not cfg.kill_outside_refresh or not now["refresh locks held"]:
-                    break
+            refreshing = cfg.kill_outside_refresh and now["refresh locks held"]
+            if now["credentials claimed"] and now["prompts being sent"] and not refreshing:
+                break
             time.sleep(0.02)
         first.kill()
         result.at_kill = snapshot(ids, since)

@@ -54,7 +54,9 @@ def rig_env(database: str, port: int, **extra: str) -> dict[str, str]:
         SANDBOX_URL=f"http://127.0.0.1:{port}/sandbox",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         LOG_LEVEL="WARNING",
-        CONN_MAX_AGE="600",
+        # Connections closed after each request: the server's threads come and go with its
+        # clients' connections, and must not each keep one open.
+        CONN_MAX_AGE="0",
         NO_PROXY="127.0.0.1,localhost",
     )
     env.update(extra)

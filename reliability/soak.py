@@ -43,6 +43,9 @@ class SoakConfig:
     max_seconds: float = 1800.0
     max_requests: int = 2_000_000
     seed: int = 7
+    # Checks in parallel per platform (production: 16). 8 keeps the rig, its server and a
+    # PostgreSQL shared with other work under the default max_connections of 100.
+    concurrency: int = 8
 
 
 def engine_settings(cfg: SoakConfig) -> dict[str, Any]:
@@ -58,6 +61,7 @@ def engine_settings(cfg: SoakConfig) -> dict[str, Any]:
         "NOTIFY_VERIFY_AFTER_SECONDS": 1,
         "NOTIFY_GROUP_WINDOW_SECONDS": 1,
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "HEALTH_CONCURRENCY": dict.fromkeys(("slack", "teams", "zoom", "webex"), cfg.concurrency),
     }
 
 
@@ -254,6 +258,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8941)
     parser.add_argument("--max-seconds", type=float, default=1800)
     parser.add_argument("--max-requests", type=int, default=2_000_000)
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="checks in parallel per platform"
+    )
     args = parser.parse_args()
     cfg = SoakConfig(
         accounts=args.accounts,
@@ -261,6 +268,7 @@ def main() -> None:
         broken_fraction=args.broken,
         max_seconds=args.max_seconds,
         max_requests=args.max_requests,
+        concurrency=args.concurrency,
     )
     from reliability import rig
 

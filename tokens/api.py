@@ -92,7 +92,7 @@ def _parse(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise Invalid("the body must be a JSON object")
     platform = body.get("platform")
-    if platform not in ADAPTERS:
+    if not isinstance(platform, str) or platform not in ADAPTERS:
         raise Invalid(f"'platform' must be one of {sorted(ADAPTERS)}")
     user = body.get("user")
     if not isinstance(user, str) or not user.strip() or len(user) > 254:

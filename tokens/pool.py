@@ -167,14 +167,23 @@ class CheckPool:
     def _flush(self) -> None:
         with self._lock:
             items, self._pending = self._pending, []
+        self._flush_items(items)
+
+    def _flush_items(self, items: list[Routine]) -> None:
         if not items:
             return
         try:
             results = record_routine(items, source=self.source)
         except Exception:
-            log.exception("recording %d routine checks failed; their claims lapse", len(items))
+            if len(items) == 1:
+                log.exception("recording a routine check failed; its claim lapses")
+                self._done(items[0].credential, None, failed=True)
+                return
+            # One row the database refuses must not cost the rest of the batch: record them
+            # one by one, so only the bad one is left to its lapsing claim.
+            log.warning("recording %d routine checks as a batch failed; one by one", len(items))
             for item in items:
-                self._done(item.credential, None, failed=True)
+                self._flush_items([item])
             return
         for credential, check in results:
             self._done(credential, check)

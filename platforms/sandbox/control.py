@@ -36,7 +36,7 @@ def _body(request: HttpRequest) -> dict[str, Any]:
 
 def _platform(value: Any) -> Any:
     fakes = available()
-    if value not in fakes:
+    if not isinstance(value, str) or value not in fakes:
         raise BadRequest(f"'platform' must be one of {sorted(fakes)}")
     return fakes[value]
 
@@ -98,7 +98,7 @@ def situation(request: HttpRequest) -> JsonResponse:
     body = _body(request)
     fake = _platform(body.get("platform"))
     key = body.get("situation")
-    if key is not None and key not in fake.situations:
+    if key is not None and (not isinstance(key, str) or key not in fake.situations):
         raise BadRequest(
             f"{fake.key} cannot produce situation {key!r}; it can produce {sorted(fake.situations)}"
         )
@@ -114,7 +114,7 @@ def script(request: HttpRequest) -> JsonResponse:
     body = _body(request)
     fake = _platform(body.get("platform"))
     endpoint = body.get("endpoint")
-    if endpoint not in fake.endpoints:
+    if not isinstance(endpoint, str) or endpoint not in fake.endpoints:
         raise BadRequest(f"'endpoint' must be one of {sorted(fake.endpoints)} for {fake.key}")
     status = body.get("status", 200)
     if not isinstance(status, int) or not 100 <= status <= 599:
@@ -215,7 +215,7 @@ def event(request: HttpRequest) -> JsonResponse:
     body = _body(request)
     fake = _platform(body.get("platform"))
     name = body.get("event")
-    if name not in fake.events:
+    if not isinstance(name, str) or name not in fake.events:
         raise BadRequest(f"'event' must be one of {sorted(fake.events)} for {fake.key}")
     user = _user(fake.key, body.get("user"))
     target = str(body.get("target") or settings.SITE_URL)

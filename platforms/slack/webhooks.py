@@ -58,6 +58,11 @@ def events(request: HttpRequest) -> HttpResponse:
         return _refuse(401, "X-Slack-Signature must be 'v0=' and 64 hex digits.")
     if abs(time.time() - int(timestamp)) > REPLAY_WINDOW:
         return _refuse(401, "The request timestamp is outside the 5-minute window (replay?).")
+    try:
+        request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        # Slack only sends UTF-8 JSON; slack-sdk's verifier would crash decoding anything else.
+        return _refuse(400, "The request body must be UTF-8 JSON.")
     verifier = SignatureVerifier(secret)
     if not verifier.is_valid(body=request.body, timestamp=timestamp, signature=signature):
         return _refuse(401, "The Slack signature does not match the body.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from notifications import delivery, tasks
 
@@ -29,9 +29,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["interval"] <= 0:
-            options["interval"] = 1.0
-        delivery.PAUSE_AFTER_SEND = max(0.0, options["pause_after_send"])
+        # Refused, not quietly replaced: a mistyped value should be seen, not guessed at.
+        if not options["interval"] > 0:
+            raise CommandError(
+                f"--interval must be a positive number of seconds, not {options['interval']}"
+            )
+        if not options["pause_after_send"] >= 0:
+            raise CommandError(
+                "--pause-after-send must be zero or more seconds, "
+                f"not {options['pause_after_send']}"
+            )
+        delivery.PAUSE_AFTER_SEND = options["pause_after_send"]
         while True:
             result = tasks.tick()
             self.stdout.write(str(result))
