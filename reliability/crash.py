@@ -1,7 +1,7 @@
 """Crash recovery: SIGKILL a qcluster mid-sweep and mid-delivery, restart it, count.
 
     .venv/bin/python -m reliability.crash [--accounts 2000] [--broken 0.05] [--latency-ms 200]
-        [--database postgres://…/mio_reliability] [--port 8942] [--redis redis://…]
+        [--database postgres://…/mio_reliability_crash] [--port 8942] [--redis redis://…]
 
 1. N accounts, some broken (``reliability.world``); the sandbox answers every call after
    ``latency_ms``, so checks and sends are in flight long enough to be cut.
@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reliability.rig import DEFAULT_DATABASE, Progress, markdown, say
+from reliability.rig import Progress, database_url, markdown, say
 
 
 @dataclass
@@ -295,7 +295,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--claim-ttl", type=float, default=20)
     parser.add_argument("--lease", type=float, default=10)
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--database", default=database_url("mio_reliability_crash"))
     parser.add_argument("--port", type=int, default=8942)
     parser.add_argument("--redis", default="", help="use this Redis as the broker")
     args = parser.parse_args()

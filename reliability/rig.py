@@ -22,7 +22,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RIG_DIR = ROOT / "var" / "reliability"
-DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/mio_reliability"
+
+
+def database_url(name: str) -> str:
+    """A rig's own database (each script has one, so two rigs never drop each other's)."""
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
 def rig_env(database: str, port: int, **extra: str) -> dict[str, str]:
@@ -133,12 +137,14 @@ class Server:
             return 0
 
     def errors(self) -> list[str]:
-        """Unhandled server errors: Django's 'Internal Server Error' lines and tracebacks."""
+        """Unhandled server errors: the tracebacks in its log. (Its 500 lines without one are
+        the sandbox's injected faults, which Django logs like any 5xx a view answers.)"""
         text = self.log_file.read_text() if self.log_file.exists() else ""
+        lines = text.splitlines()
         return [
-            line
-            for line in text.splitlines()
-            if "Internal Server Error" in line or line.startswith("Traceback")
+            lines[n - 1] if n else line
+            for n, line in enumerate(lines)
+            if line.startswith("Traceback")
         ]
 
     def stop(self) -> None:

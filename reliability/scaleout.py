@@ -1,7 +1,7 @@
 """Scale-out: two qcluster processes on PostgreSQL with the Redis broker sweep N accounts.
 
     .venv/bin/python -m reliability.scaleout [--accounts 10000] [--clusters 2] [--rounds 2]
-        [--database postgres://…/mio_reliability] [--redis redis://127.0.0.1:6379/0]
+        [--database postgres://…/mio_reliability_scale] [--redis redis://127.0.0.1:6379/0]
         [--port 8943]
 
 Each round makes every account due, then puts sweep tasks (``tokens.tasks.sweep_due``, labelled
@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reliability.rig import DEFAULT_DATABASE, Progress, markdown, say
+from reliability.rig import Progress, database_url, markdown, say
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -195,7 +195,7 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=6)
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--database", default=database_url("mio_reliability_scale"))
     parser.add_argument("--redis", default=DEFAULT_REDIS)
     parser.add_argument("--port", type=int, default=8943)
     args = parser.parse_args()

@@ -1,7 +1,7 @@
 """Fault soak: sweep N accounts while the sandbox fails a fifth of all calls transiently.
 
     .venv/bin/python -m reliability.soak [--accounts 10000] [--error-rate 0.2]
-        [--broken 0.05] [--database postgres://…/mio_reliability] [--port 8941]
+        [--broken 0.05] [--database postgres://…/mio_reliability_soak] [--port 8941]
         [--max-seconds 1800] [--max-requests 2000000]
 
 1. *Baseline*: every account due, no faults, no situations: one sweep, timed.
@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from reliability.rig import DEFAULT_DATABASE, Progress, markdown, say
+from reliability.rig import Progress, database_url, markdown, say
 
 
 @dataclass
@@ -254,7 +254,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--error-rate", type=float, default=0.2)
     parser.add_argument("--broken", type=float, default=0.05)
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--database", default=database_url("mio_reliability_soak"))
     parser.add_argument("--port", type=int, default=8941)
     parser.add_argument("--max-seconds", type=float, default=1800)
     parser.add_argument("--max-requests", type=int, default=2_000_000)

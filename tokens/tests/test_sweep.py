@@ -66,7 +66,7 @@ def test_it_checks_in_parallel(sandbox, enroll, settings) -> None:
     elapsed = time.monotonic() - started
     assert stats.checked == 16
     # One after another this takes 16 x 250 ms = 4 s at least.
-    assert elapsed < 2.0, elapsed
+    assert elapsed < 3.0, elapsed
 
 
 @pytest.mark.skipif("slack" not in PLATFORMS, reason="needs the Slack adapter")

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import functools
-import json
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from jsonschema import Draft6Validator
 
-SCHEMA = Path(settings.BASE_DIR).parent / "shared" / "schemas" / "adaptive-card-1.5.json"
+from platforms.schemas import adaptive_card_schema
 
 
 @functools.cache
 def card_validator() -> Draft6Validator:
-    schema = json.loads(SCHEMA.read_text())
+    schema = adaptive_card_schema("1.5")
     Draft6Validator.check_schema(schema)
     return Draft6Validator(schema)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SCHEMA = json.loads(Path("/work/shared/schemas/adaptive-card-1.3.json").read_text())
+from platforms.schemas import adaptive_card_schema
+
+SCHEMA = adaptive_card_schema("1.3")
 
 
 def validate_card_payload(payload: dict[str, Any]) -> None:
