@@ -16,8 +16,8 @@ CONFIG = SoakConfig(
     people_per_tenant=25,
     http_timeout=2.5,
     slow_seconds=3.0,
-    max_rounds=40,
-    max_seconds=150,
+    max_rounds=100,
+    max_seconds=240,
     concurrency=6,
 )
 
