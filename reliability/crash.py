@@ -6,8 +6,9 @@
 1. N accounts, some broken (``reliability.world``); the sandbox answers every call after
    ``latency_ms``, so checks and sends are in flight long enough to be cut.
 2. A real ``manage.py qcluster`` (``Q_WORKERS`` processes) gets sweep tasks. The rig watches the
-   database and, at the first moment when credentials are claimed by the sweep *and* prompts
-   are being sent (outbox rows in ``sending``), SIGKILLs the cluster's whole process group.
+   database and, once ``--kill-at`` of the accounts are checked, at the first moment when
+   credentials are claimed by the sweep *and* prompts are being sent (outbox rows in
+   ``sending``), SIGKILLs the cluster's whole process group.
 3. A new cluster starts on the same database and broker. The rig gives it what the schedules
    would (``tokens.tasks.sweep_due``, ``notifications.tasks.tick``) until everything settles.
 
@@ -39,7 +40,7 @@ class CrashConfig:
     latency_ms: int = 200
     workers: int = 4
     concurrency: int = 16  # checks in parallel per platform, per sweep
-    claim_ttl: float = 20.0
+    claim_ttl: float = 90.0  # above the refresh lock's fixed 60 s, as production's 5 min is
     lease: float = 10.0
     kill_timeout: float = 180.0
     # Kill only at a moment when no refresh lock is held. The lock's TTL is fixed at 60 s;
@@ -47,6 +48,8 @@ class CrashConfig:
     # the accounts a dead worker was refreshing while its lock stands: they wait 15 s, come
     # back transient (``refresh_in_progress``) and are retried a minute later.
     kill_outside_refresh: bool = False
+    # Wait until this fraction of the accounts has been checked before looking for the moment.
+    kill_at: float = 0.0
     recover_timeout: float = 900.0
     seed: int = 11
 
@@ -171,7 +174,13 @@ def run(
         while time.monotonic() < deadline:
             now = snapshot(ids, since)
             refreshing = cfg.kill_outside_refresh and now["refresh locks held"]
-            if now["credentials claimed"] and now["prompts being sent"] and not refreshing:
+            far_enough = now["checks recorded"] >= cfg.kill_at * len(ids)
+            if (
+                far_enough
+                and now["credentials claimed"]
+                and now["prompts being sent"]
+                and not refreshing
+            ):
                 break
             time.sleep(0.02)
         first.kill()
@@ -293,11 +302,14 @@ def main() -> None:
     parser.add_argument("--broken", type=float, default=0.05)
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--claim-ttl", type=float, default=20)
+    parser.add_argument("--claim-ttl", type=float, default=90)
     parser.add_argument("--lease", type=float, default=10)
     parser.add_argument("--database", default=database_url("mio_reliability_crash"))
     parser.add_argument("--port", type=int, default=8942)
     parser.add_argument("--redis", default="", help="use this Redis as the broker")
+    parser.add_argument(
+        "--kill-at", type=float, default=0.4, help="fraction of accounts checked before the kill"
+    )
     args = parser.parse_args()
     cfg = CrashConfig(
         accounts=args.accounts,
@@ -306,6 +318,7 @@ def main() -> None:
         workers=args.workers,
         claim_ttl=args.claim_ttl,
         lease=args.lease,
+        kill_at=args.kill_at,
     )
     from reliability import rig
 

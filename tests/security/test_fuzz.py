@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 
 from dashboard.tests.factories import make_user
 from tests.factories import make_account, make_person, make_tenant
-from tests.security import fuzzing
+from tests.security import fuzzing, fuzzing_forms
 from tests.security.helpers import row_counts, snapshot
 from tokens.relaykeys import issue_relay_key
 
@@ -126,65 +126,80 @@ TARGETS = [
         "refuse",
         lambda w: fuzzing.graph_notifications(),
     ),
-    Target("resync/fresh/", "/resync/fresh/", "refuse", lambda w: fuzzing.resync_emails()),
-    Target("resync/<str:token>/start/", "", "refuse", lambda w: fuzzing.resync_tokens("start/")),
-    Target("resync/<str:token>/fresh/", "", "refuse", lambda w: fuzzing.resync_tokens("fresh/")),
+    Target("resync/fresh/", "/resync/fresh/", "refuse", lambda w: fuzzing_forms.resync_emails()),
+    Target(
+        "resync/<str:token>/start/", "", "refuse", lambda w: fuzzing_forms.resync_tokens("start/")
+    ),
+    Target(
+        "resync/<str:token>/fresh/", "", "refuse", lambda w: fuzzing_forms.resync_tokens("fresh/")
+    ),
     *[
         Target(
             f"sandbox/api/{call}",
             f"/sandbox/api/{call}",
             "refuse",
-            lambda w, c=call: fuzzing.sandbox_calls(c),
+            lambda w, c=call: fuzzing_forms.sandbox_calls(c),
         )
         for call in ("situation", "script", "faults", "users", "event")
     ],
     Target(
-        "sandbox/api/reset", "/sandbox/api/reset", "reset", lambda w: fuzzing.sandbox_calls("reset")
+        "sandbox/api/reset",
+        "/sandbox/api/reset",
+        "reset",
+        lambda w: fuzzing_forms.sandbox_calls("reset"),
     ),
     Target(
-        "accounts/login/", "/accounts/login/", "form", lambda w: fuzzing.login_forms(w["username"])
+        "accounts/login/",
+        "/accounts/login/",
+        "form",
+        lambda w: fuzzing_forms.login_forms(w["username"]),
     ),
     Target(
         "accounts/signup/",
         "/accounts/signup/",
         "form",
-        lambda w: fuzzing.any_form(["email", "username", "password1", "password2"]),
+        lambda w: fuzzing_forms.any_form(["email", "username", "password1", "password2"]),
     ),
     Target(
         "accounts/password/reset/",
         "/accounts/password/reset/",
         "form",
-        lambda w: fuzzing.any_form(["email"]),
+        lambda w: fuzzing_forms.any_form(["email"]),
     ),
     Target(
         "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
         "/accounts/password/reset/key/1-set-password/",
         "form",
-        lambda w: fuzzing.any_form(["password1", "password2"]),
+        lambda w: fuzzing_forms.any_form(["password1", "password2"]),
     ),
-    Target("accounts/logout/", "/accounts/logout/", "form", lambda w: fuzzing.any_form(["next"])),
-    Target("admin/logout/", "/admin/logout/", "form", lambda w: fuzzing.any_form(["next"])),
+    Target(
+        "accounts/logout/", "/accounts/logout/", "form", lambda w: fuzzing_forms.any_form(["next"])
+    ),
+    Target("admin/logout/", "/admin/logout/", "form", lambda w: fuzzing_forms.any_form(["next"])),
     Target(
         "accounts/^confirm-email/(?P<key>[-:\\w]+)/$",
         "/accounts/confirm-email/not-a-key/",
         "form",
-        lambda w: fuzzing.any_form(["key"]),
+        lambda w: fuzzing_forms.any_form(["key"]),
     ),
     Target(
         "accounts/microsoft/login/",
         "/accounts/microsoft/login/",
         "flow",
-        lambda w: fuzzing.any_form(["process", "next"]),
+        lambda w: fuzzing_forms.any_form(["process", "next"]),
     ),
     Target(
         "accounts/microsoft/login/callback/",
         "/accounts/microsoft/login/callback/",
         "form",
-        lambda w: fuzzing.any_form(["code", "state", "error"]),
+        lambda w: fuzzing_forms.any_form(["code", "state", "error"]),
     ),
     *[
         Target(
-            route, "/" + re.sub(r"<str:\w+>", "fuzz", route), "fake", lambda w: fuzzing.fake_calls()
+            route,
+            concrete(route),
+            "fake",
+            lambda w: fuzzing_forms.fake_calls(),
         )
         for route in FAKES
     ],
