@@ -21,12 +21,14 @@ from django.utils import timezone
 from accounts.models import Tenant
 from platforms.base import CheckOutcome
 from platforms.errors import Evidence, PlatformError
+from platforms.keys import Platform
 from platforms.registry import ADAPTERS, get_adapter
 from tokens import claims, conf
 from tokens.models import (
     CheckRecord,
     Credential,
     CredentialState,
+    Installation,
     PlatformAccount,
     ProcessedEvent,
 )
@@ -35,6 +37,20 @@ from tokens.services import queue_check
 from tokens.situations import CATALOGUE, Situation
 
 log = logging.getLogger(__name__)
+
+
+class UnknownWorkspace(LookupError):
+    """A genuine event about a workspace (Slack team, Zoom account, Entra tenant) Mio does not
+    serve. The hooks refuse it with a 4xx and change nothing, not even the event-id memory, so
+    a retry after the tenant is added is handled."""
+
+
+def serves_workspace(platform: str, workspace_id: str) -> bool:
+    """True when some tenant has an account or Mio's installation in this workspace."""
+    return (
+        PlatformAccount.objects.filter(platform=platform, workspace_id=workspace_id).exists()
+        or Installation.objects.filter(platform=platform, workspace_id=workspace_id).exists()
+    )
 
 
 def report_platform_event(
@@ -49,6 +65,8 @@ def report_platform_event(
     """A platform pushed ``event`` about these users (every account of the workspace when
     ``upstream_user_ids`` is empty). Marks the matching accounts due now and queues their check.
     Returns how many accounts were marked; a repeated ``event_id`` is ignored (returns 0).
+    Raises ``UnknownWorkspace`` (before anything is stored) when ``workspace_id`` names a
+    workspace no tenant has.
 
     Matching is on ``PlatformAccount.platform`` + ``workspace_id`` (+ ``upstream_user_id``).
     An event that names neither a workspace nor users marks nothing (it cannot mean "every
@@ -63,6 +81,9 @@ def report_platform_event(
     if not workspace_id and not users:
         log.warning("%s %s event names no workspace and no user; ignored", platform, event)
         return 0
+    if workspace_id and not serves_workspace(platform, workspace_id):
+        label = Platform(platform).label
+        raise UnknownWorkspace(f"Mio serves no {label} workspace {workspace_id[:128]!r}.")
     if event_id and not _first_time(platform, event, event_id):
         log.info("%s %s event %s already handled; ignored", platform, event, event_id)
         return 0

@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from slack_sdk.signature import SignatureVerifier
 
-from tokens.events import report_platform_event
+from tokens.events import UnknownWorkspace, report_platform_event
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,14 @@ def events(request: HttpRequest) -> HttpResponse:
         return _refuse(400, str(exc))
     if report is None:
         return JsonResponse({"ok": True, "ignored": str(payload["event"].get("type"))[:64]})
-    marked = report_platform_event(PLATFORM, **report)
+    try:
+        marked = report_platform_event(PLATFORM, **report)
+    except UnknownWorkspace as exc:
+        # Refused, and Slack is asked not to retry, since it would get the same answer
+        # (https://api.slack.com/apis/events-api#retries: "turning retries off").
+        answer = _refuse(404, str(exc))
+        answer["X-Slack-No-Retry"] = "1"
+        return answer
     retry = request.headers.get("X-Slack-Retry-Num")
     if retry:
         log.info("slack event %s retry %s: %s accounts marked", report["event_id"], retry, marked)

@@ -10,6 +10,9 @@ Mio gave when it subscribed. Graph first validates the URL with ``?validationTok
 the grant behind the subscription (access token expiring or revoked, consent or policy
 changed): every Teams account of that Entra tenant is checked now. ``missed`` says nothing about
 tokens and is only acknowledged. A batch with any item that fails the checks changes nothing.
+A batch whose token events all name Entra tenants Mio does not serve is refused (404, nothing
+stored); in a mixed batch the known tenants' items are handled and the others logged, so one
+stale subscription cannot hold back a served tenant's notification.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from tokens.events import report_platform_event
+from tokens.events import UnknownWorkspace, report_platform_event
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +60,24 @@ def lifecycle(request: HttpRequest) -> HttpResponse:
         log.warning("Graph lifecycle notification refused: %s", exc)
         return JsonResponse({"error": str(exc)}, status=exc.status)
     marked = 0
-    for item in items:
-        event = item["lifecycleEvent"]
-        if event not in EVENTS:
-            continue
-        marked += report_platform_event(
-            "teams",
-            event,
-            workspace_id=item["tenantId"],
-            event_id=_event_id(item),
-        )
+    token_events = [item for item in items if item["lifecycleEvent"] in EVENTS]
+    unknown: list[str] = []
+    for item in token_events:
+        try:
+            marked += report_platform_event(
+                "teams",
+                item["lifecycleEvent"],
+                workspace_id=item["tenantId"],
+                event_id=_event_id(item),
+            )
+        except UnknownWorkspace:
+            unknown.append(item["tenantId"])
+    if token_events and len(unknown) == len(token_events):
+        message = f"Mio serves no Entra tenant {', '.join(sorted(set(unknown)))}."
+        log.warning("Graph lifecycle notification refused: %s", message)
+        return JsonResponse({"error": message}, status=404)
+    if unknown:
+        log.warning("Graph lifecycle: items for unserved tenants ignored: %s", unknown)
     log.info("Graph lifecycle: %d item(s), %d account(s) marked", len(items), marked)
     return HttpResponse(status=202)
 

@@ -31,7 +31,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tokens.events import report_platform_event
+from tokens.events import UnknownWorkspace, report_platform_event
 from tokens.situations import Situation
 
 REPLAY_WINDOW_SECONDS = 300
@@ -126,16 +126,19 @@ def _app_deauthorized(data: dict[str, Any], payload: dict[str, Any]) -> JsonResp
     if isinstance(client_id, str) and client_id != settings.PLATFORM_APPS["zoom"]["client_id"]:
         return JsonResponse({"ok": True, "ignored": "another app's deauthorization"})
     when = _scalar(payload.get("deauthorization_time")) or _scalar(data.get("event_ts"))
-    marked = report_platform_event(
-        "zoom",
-        "app_deauthorized",
-        workspace_id=account_id,
-        upstream_user_ids=[user_id],
-        # Zoom sends no event id; one user deauthorizes once at a given time.
-        event_id=f"zoom:app_deauthorized:{account_id}:{user_id}:{when}",
-        # The user removed a user-level app: their own grant is revoked, they re-authorize.
-        situation_hint=Situation.GRANT_REVOKED.value,
-    )
+    try:
+        marked = report_platform_event(
+            "zoom",
+            "app_deauthorized",
+            workspace_id=account_id,
+            upstream_user_ids=[user_id],
+            # Zoom sends no event id; one user deauthorizes once at a given time.
+            event_id=f"zoom:app_deauthorized:{account_id}:{user_id}:{when}",
+            # The user removed a user-level app: their own grant is revoked, they re-authorize.
+            situation_hint=Situation.GRANT_REVOKED.value,
+        )
+    except UnknownWorkspace as exc:
+        return _refuse(404, str(exc))
     return JsonResponse({"ok": True, "marked": marked})
 
 

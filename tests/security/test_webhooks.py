@@ -2,10 +2,11 @@
 
 Covered in platforms/*/tests/test_webhooks.py: a missing or wrong signature, a body changed
 after signing, a timestamp outside the 5-minute window (Slack, Zoom), a forged Graph
-``clientState``, malformed bodies. Here, for every hook: an event about a tenant Mio does not
-have (answered 2xx — the platforms retry anything else, and Slack turns off an app's events
-after repeated failures — and nothing changed), a delivery replayed inside the window (handled
-once), a stale timestamp changes nothing at all, and the relay API with a key of no tenant.
+``clientState``, malformed bodies. Here, for every hook: a genuine event about a workspace Mio
+does not serve (refused with a 404 that names it, nothing stored, not even the event id, so the
+platform's retry after the tenant is added is handled; Slack is told not to retry), a delivery
+replayed inside the window (handled once), a stale timestamp changes nothing at all, and the
+relay API with a key of no tenant.
 """
 
 from __future__ import annotations
@@ -108,15 +109,38 @@ def deliveries(known):
     ]
 
 
-def test_it_acknowledges_an_event_about_an_unknown_tenant_and_changes_nothing(known) -> None:
-    before = snapshot(exclude=DEDUP_TABLES)
+def test_it_refuses_an_event_about_an_unknown_tenant_and_changes_nothing(known) -> None:
+    before = snapshot()  # the event-id memory included
     for name, send in deliveries(known):
         answer = send()
-        assert 200 <= answer.status_code < 300, (name, answer.content)
-        if answer.content:  # Graph's 202 has no body
-            assert answer.json().get("marked", 0) == 0, name
-    assert snapshot(exclude=DEDUP_TABLES) == before
+        assert answer.status_code == 404, (name, answer.content)
+        assert "Mio serves no" in answer.json()["error"], name
+        if name == "slack":
+            assert answer["X-Slack-No-Retry"] == "1"
+    assert snapshot() == before
     assert not CheckRecord.objects.exists()
+
+
+def test_it_handles_the_retry_of_a_refused_event_once_the_tenant_is_added(known) -> None:
+    body = slack_event("T-LATER", "U-LATE", "Ev-before-install")
+    assert post("/hooks/slack/events/", body, **slack_headers(body)).status_code == 404
+    assert not ProcessedEvent.objects.exists()
+    person = make_person(make_tenant())
+    make_account(person, "slack", workspace_id="T-LATER", upstream_user_id="U-LATE")
+    answer = post("/hooks/slack/events/", body, **slack_headers(body))  # Slack's retry, re-signed
+    assert answer.status_code == 200
+    assert answer.json()["marked"] == 1
+    assert ProcessedEvent.objects.filter(event_id="Ev-before-install").exists()
+
+
+def test_it_handles_the_served_tenant_of_a_mixed_graph_batch(known) -> None:
+    mixed = json.loads(graph_event(ENTRA_TENANT))
+    mixed["value"] += json.loads(graph_event(str(uuid.uuid4())))["value"]
+    answer = post("/hooks/graph/lifecycle/", json.dumps(mixed))
+    assert answer.status_code == 202
+    checked = CheckRecord.objects.filter(source=CheckRecord.Source.EVENT)
+    assert list(checked.values_list("credential", flat=True)) == [known["teams"].credential_id]
+    assert ProcessedEvent.objects.count() == 1  # the unserved tenant's item left no trace
 
 
 def test_it_handles_a_delivery_replayed_inside_the_window_once(known) -> None:
