@@ -63,7 +63,15 @@ def verify(incident: Incident) -> Result:
         "checked": verified.checked,
         "working": verified.working,
         "still_failing": verified.still_failing,
+        "queued": verified.queued,
     }
+    if verified.queued and not verified.resolved:
+        return Result(
+            True,
+            f"Checking {_accounts(verified.queued)} in the background. This incident updates "
+            "as the results come in, and resolves itself when they all work.",
+            detail,
+        )
     if verified.resolved:
         return Result(
             True,

@@ -255,15 +255,24 @@ NOTIFY_RETRY_MAX_SECONDS = env.int("NOTIFY_RETRY_MAX_SECONDS", default=3600)
 NOTIFY_SEND_LEASE_SECONDS = env.int("NOTIFY_SEND_LEASE_SECONDS", default=120)
 # The first admin prompt of a tenant-wide incident waits this long to count who is affected.
 NOTIFY_GROUP_WINDOW_SECONDS = env.int("NOTIFY_GROUP_WINDOW_SECONDS", default=60)
+# "Verify now" checks up to this many accounts inside the admin's request (an answer at once);
+# a larger incident is checked by the workers, and updates itself as results come in.
+VERIFY_INLINE_MAX = env.int("VERIFY_INLINE_MAX", default=25)
 
 # --- "Sign in with Microsoft" for the dashboard (allauth's microsoft provider) -----------------
+# The first Microsoft sign-in connects to the dashboard user with the same email only when the
+# identity's Entra directory (tid) is one of that user's tenants' (dashboard/login.py). Operators
+# (superusers, staff) reach every tenant, so no tenant's directory may vouch for them: they may
+# connect only from these directory ids (comma-separated), and by default not at all.
+MICROSOFT_LOGIN_OPERATOR_TENANT_IDS = env.list("MICROSOFT_LOGIN_OPERATOR_TENANT_IDS", default=[])
 SOCIALACCOUNT_PROVIDERS: dict = {}
 if env.str("MICROSOFT_CLIENT_ID", default="") or SANDBOX_ENABLED:
     _microsoft_app = {
         "tenant": env.str("MICROSOFT_LOGIN_TENANT", default="organizations"),
         "email_authentication": True,
-        # Which Entra emails to trust for matching an existing dashboard user: a list of the
-        # customer's verified domains; in the sandbox every fake user's email is trusted.
+        # Which Entra emails may even be looked up to find an existing dashboard user: a list
+        # of the customers' domains; in the sandbox every fake user's email. Entra emails are
+        # not verified, so this alone never connects anyone: the directory check above does.
         "verified_email": env.list("MICROSOFT_VERIFIED_EMAIL_DOMAINS", default=[])
         or SANDBOX_ENABLED,
     }

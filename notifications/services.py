@@ -25,6 +25,7 @@ class Verified:
     working: int
     still_failing: int
     resolved: bool
+    queued: int = 0  # handed to the workers instead (a large incident)
 
 
 def verify_incident(incident: Incident) -> Verified:
@@ -34,14 +35,29 @@ def verify_incident(incident: Incident) -> Verified:
     accounts that pass leave the incident (the last one resolves it as "admin fix verified",
     and the admins are told the platform is configured); accounts that now fail in a way only
     their user can fix leave it for a user incident of their own, with its user prompt.
+
+    Up to ``VERIFY_INLINE_MAX`` accounts are checked here and now, so the admin sees the answer
+    at once. A larger incident (a policy that blocks a whole tenant) is queued for the workers
+    instead: a web request must not hold hundreds of platform calls, and the incident updates
+    itself as the results come in (``queued`` says how many).
     """
-    from tokens.services import check_now
+    from tokens.services import check_now, queue_check
 
     ids = list(
         AffectedAccount.objects.filter(incident=incident, recovered_at__isnull=True).values_list(
             "credential_id", flat=True
         )
     )
+    if len(ids) > settings.VERIFY_INLINE_MAX:
+        queue_check(ids, CheckRecord.Source.MANUAL)
+        incident.refresh_from_db()  # an inline queue (MIO_QUEUE_SYNC) has already checked them
+        return Verified(
+            checked=0,
+            working=0,
+            still_failing=len(ids),
+            resolved=not incident.is_open,
+            queued=len(ids),
+        )
     results = check_now(ids, CheckRecord.Source.MANUAL)
     working = sum(
         1

@@ -157,3 +157,25 @@ def test_it_shows_every_action_in_the_audit_log(admin_client, blocked):
     assert "incident.resolve" in html
     only = admin_client.get(reverse("dashboard:audit") + "?action=incident.resolve")
     assert [e.action for e in only.context["page"].items] == ["incident.resolve"]
+
+
+def test_it_hands_a_large_incident_to_the_workers_and_says_so(
+    admin_client, blocked, settings, monkeypatch
+):
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    from tokens.models import CheckRecord
+
+    _world, incident = blocked
+    settings.VERIFY_INLINE_MAX = 2
+    monkeypatch.setattr(Conf, "SYNC", False)  # a real queue, as in production
+    response = post(admin_client, "dashboard:incident-verify", incident)
+    assert response.status_code == 302
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Checking 3 accounts in the background" in page
+    assert OrmQ.objects.count() == 1  # one task for the workers, no check in the request
+    assert not CheckRecord.objects.filter(source=CheckRecord.Source.MANUAL).exists()
+    incident.refresh_from_db()
+    assert incident.is_open
+    assert AuditEntry.objects.get(action="incident.verify").detail["queued"] == 3

@@ -123,3 +123,34 @@ def test_it_resends_a_prompt_on_request(sandbox) -> None:
     inbox = texts(world, user.person)
     assert len(inbox) == 2
     assert inbox[0].split("/resync/")[1][:40] == inbox[1].split("/resync/")[1][:40]
+
+
+def test_it_hands_a_large_incident_to_the_workers_and_resolves_when_they_report(
+    sandbox, settings, monkeypatch
+) -> None:
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.signing import SignedPackage
+
+    from tokens import tasks
+    from tokens.models import CheckRecord
+
+    settings.VERIFY_INLINE_MAX = 2
+    world = build(sandbox, "teams", users=3, admins=1)
+    for account in world.users:
+        world.break_(account, "ca_blocked")
+    world.check()
+    incident = Incident.objects.get(tenant=world.tenant, status="open")
+    for account in world.users:  # the admin fixed the policy
+        world.break_(account, None)
+    monkeypatch.setattr(Conf, "SYNC", False)  # a real queue, as in production
+    broker = get_broker()
+    result = services.verify_incident(incident)
+    assert (result.queued, result.checked, result.resolved) == (3, 0, False)
+    assert not CheckRecord.objects.filter(source=CheckRecord.Source.MANUAL).exists()
+    queued = [SignedPackage.loads(payload) for _id, payload in broker.dequeue()]
+    assert [task["func"] for task in queued] == ["tokens.tasks.check_credentials"]
+    tasks.check_credentials(*queued[0]["args"])  # what a worker runs
+    incident.refresh_from_db()
+    assert (incident.status, incident.resolution) == ("resolved", "admin_verified")
+    assert CheckRecord.objects.filter(source=CheckRecord.Source.MANUAL).count() == 3
