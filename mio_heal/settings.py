@@ -109,7 +109,15 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'mio.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Workers and the web server share the file: wait for locks instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A deferred transaction that read and then wants to write cannot wait (SQLite answers
+    # "database is locked" at once, as the busy handler could deadlock); BEGIN IMMEDIATE takes
+    # the write lock up front, so every writer waits its turn (Django 5.1's transaction_mode).
+    # WAL lets the dashboard read while a worker writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
     # Browser tests run a live server thread beside the test: a file (not :memory:) gives each
     # thread its own connection. One file per test process, removed when the run ends.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from tests.factories import make_account, make_person, make_tenant
 from tests.security.helpers import (
-    DEDUP_TABLES,
     graph_state,
     slack_headers,
     snapshot,
