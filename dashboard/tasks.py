@@ -1,4 +1,4 @@
-"""django-q2 work of the dashboard: the snapshot task and its schedule."""
+"""django-q2 work of the dashboard: the snapshot and retention tasks and their schedules."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 # Today's snapshot is refreshed this often, so the overview is never older than this.
 SNAPSHOT_EVERY_MINUTES = 5
 SCHEDULE_NAME = "dashboard: daily snapshots"
+# Daily; created once, so an operator's change of its time survives migrate.
+RETENTION_SCHEDULES = {"mio-dashboard-retention": "dashboard.tasks.purge_old"}
 
 
 def take_snapshots() -> int:
@@ -16,9 +18,18 @@ def take_snapshots() -> int:
     return take()
 
 
+def purge_old() -> dict[str, int]:
+    """Delete audit entries and snapshots past their retention (``dashboard.retention``)."""
+    from dashboard.retention import purge
+
+    return purge()
+
+
 def install_schedule(using: str = "default", **_: Any) -> None:
-    """Create or correct the schedule; safe to run on every migrate."""
+    """Create or correct the schedules; safe to run on every migrate."""
     from django_q.models import Schedule
+
+    from mio_heal.retention import install_daily
 
     Schedule.objects.using(using).update_or_create(
         name=SCHEDULE_NAME,
@@ -29,3 +40,4 @@ def install_schedule(using: str = "default", **_: Any) -> None:
             "repeats": -1,
         },
     )
+    install_daily(RETENTION_SCHEDULES, using=using)

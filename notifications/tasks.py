@@ -7,7 +7,9 @@
   or delivery after it, and what is left waits for the next minute. One delivery in progress
   may run past the budget, by at most ``delivery.deliver_budget()`` and one channel's send;
   the sum stays under the timeout, so the cluster never kills a tick mid-send;
-- ``mio-notify-digest`` (hourly): tenants on the daily digest get it at 17:00 their time.
+- ``mio-notify-digest`` (hourly): tenants on the daily digest get it at 17:00 their time;
+- ``mio-notify-retention`` (daily): closed incidents and finished messages past their retention
+  are deleted, in batches (``notifications.retention``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from accounts.models import Tenant
-from notifications import confirmations, recovery, reminders
+from notifications import confirmations, recovery, reminders, retention
 from notifications.delivery import deliver
 from notifications.models import OutboxMessage
 
@@ -40,6 +42,10 @@ SCHEDULES: dict[str, dict[str, Any]] = {
     "mio-notify-digest": {
         "func": "notifications.tasks.digests",
         "schedule_type": Schedule.HOURLY,
+    },
+    "mio-notify-retention": {
+        "func": "notifications.tasks.purge_old",
+        "schedule_type": Schedule.DAILY,
     },
 }
 
@@ -112,6 +118,10 @@ def digests(now: datetime | None = None) -> int:
         if local.hour == DIGEST_HOUR:
             written += confirmations.send_digest(tenant, now=now)
     return written
+
+
+def purge_old() -> dict[str, int]:
+    return retention.purge()
 
 
 def install_schedules(**kwargs: Any) -> None:
