@@ -1,13 +1,16 @@
+"""The staff console for tenants, people and dashboard memberships (all audited)."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 
 from accounts.models import Membership, Person, Tenant
+from dashboard.audit import AuditedAdmin
 from mio_heal.admin_tools import CappedCountPaginator
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(AuditedAdmin):
     list_display = ["name", "slug", "primary_platform", "timezone", "entra_tenant_id"]
     list_filter = ["primary_platform", "admin_confirmations"]
     search_fields = ["name", "slug", "entra_tenant_id"]
@@ -15,7 +18,7 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(AuditedAdmin):
     list_display = ["name", "email", "tenant", "is_tenant_admin", "preferred_platform"]
     list_filter = ["is_tenant_admin", "preferred_platform", "tenant"]
     search_fields = ["name", "email"]
@@ -26,7 +29,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "tenant", "role", "person"]
     list_filter = ["role", "tenant"]
     search_fields = ["user__username", "user__email", "tenant__name"]

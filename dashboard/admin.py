@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from dashboard.audit import ADMIN_ACTIONS, AuditedAdmin
 from dashboard.models import AuditEntry, DailySnapshot
 from mio_heal.admin_tools import CappedCountPaginator
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
 
@@ -32,7 +33,8 @@ class ActionFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         from dashboard.views.audit import ACTIONS
 
-        return list(ACTIONS.items())
+        # The dashboard's own actions, then the admin's (recorded by AuditedAdmin).
+        return [*ACTIONS.items(), *sorted(ADMIN_ACTIONS.items())]
 
     def queryset(self, request: HttpRequest, queryset):  # type: ignore[no-untyped-def]
         return queryset.filter(action=self.value()) if self.value() else queryset

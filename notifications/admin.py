@@ -1,4 +1,8 @@
-"""The staff console for incidents, the outbox and re-sync links."""
+"""The staff console for incidents, the outbox and re-sync links.
+
+Every action, change and deletion here is written to the audit log (``AuditedAdmin``), like the
+same actions in the dashboard.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import ResyncLink
+from dashboard.audit import AuditedAdmin
 from mio_heal.admin_tools import CappedCountPaginator
 from notifications import services
 from notifications.models import AffectedAccount, Incident, OutboxMessage
 from notifications.outbox import schedule_delivery
 
 
-class BigTableAdmin(admin.ModelAdmin):
+class BigTableAdmin(AuditedAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
 
@@ -124,6 +129,7 @@ class IncidentAdmin(BigTableAdmin):
 
 @admin.register(AffectedAccount)
 class AffectedAccountAdmin(BigTableAdmin):
+    audit_tenant_via = "incident"
     list_display = [
         "id",
         "incident",
@@ -189,6 +195,7 @@ class OutboxMessageAdmin(BigTableAdmin):
 
 @admin.register(ResyncLink)
 class ResyncLinkAdmin(BigTableAdmin):
+    audit_tenant_via = "person"
     list_display = ["id", "person", "account", "incident", "created_at", "expires_at", "used_at"]
     list_filter = ["account__platform"]
     list_select_related = ["person", "account__person", "incident"]

@@ -1,10 +1,21 @@
+"""The staff console for credentials, accounts, installations and their history.
+
+Every action, change and deletion is written to the audit log (``AuditedAdmin``). Workers write
+credentials all the time (rotated refresh tokens, expiries, state), so the credential form saves
+only the columns the operator changed in it, never the others.
+"""
+
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from dashboard.audit import AuditedAdmin
 from mio_heal.admin_tools import CappedCountPaginator, mask
 from tokens.models import (
     CheckRecord,
@@ -17,13 +28,25 @@ from tokens.models import (
 )
 
 
-class BigTableAdmin(admin.ModelAdmin):
+class BigTableAdmin(AuditedAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
 
 
+class CredentialForm(forms.ModelForm):
+    """Each field also posts the value the operator was shown (``initial-<name>``), so
+    ``changed_data`` means "edited in this form", not "differs from the row as it is now": a
+    value a worker wrote after the page opened is not mistaken for the operator's edit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
+
 @admin.register(Credential)
 class CredentialAdmin(BigTableAdmin):
+    form = CredentialForm
     list_display = [
         "id",
         "tenant",
@@ -52,6 +75,20 @@ class CredentialAdmin(BigTableAdmin):
     raw_id_fields = ["tenant"]
     date_hierarchy = None
 
+    def save_model(self, request: HttpRequest, obj: Credential, form: Any, change: bool) -> None:
+        """Write only what the operator changed: a full save would put back whatever this
+        request read (the encrypted tokens included) over what a worker stored meanwhile, such
+        as a refresh token it just rotated, which exists nowhere else."""
+        if not change:
+            obj.save()
+            return
+        columns = {f.name for f in Credential._meta.concrete_fields}
+        # The token columns have no form field (EncryptedTextField), so they are never among
+        # the edited ones: the admin cannot write a token back.
+        edited = [name for name in form.changed_data if name in columns]
+        if edited:
+            obj.save(update_fields=[*edited, "updated_at"])
+
     @admin.display(description="Access token")
     def access_token_stored(self, obj: Credential) -> str:
         return mask(obj.access_token)
@@ -63,6 +100,7 @@ class CredentialAdmin(BigTableAdmin):
 
 @admin.register(PlatformAccount)
 class PlatformAccountAdmin(BigTableAdmin):
+    audit_tenant_via = "person"
     list_display = ["person", "platform", "upstream_user_id", "workspace_id", "credential_state"]
     list_filter = ["platform", "credential__state", "credential__situation"]
     list_select_related = ["person", "credential"]
@@ -75,7 +113,7 @@ class PlatformAccountAdmin(BigTableAdmin):
 
 
 @admin.register(Installation)
-class InstallationAdmin(admin.ModelAdmin):
+class InstallationAdmin(AuditedAdmin):
     list_display = ["tenant", "platform", "workspace_id", "bot_user_id", "is_active"]
     list_filter = ["platform", "is_active"]
     list_select_related = ["tenant"]
@@ -85,6 +123,7 @@ class InstallationAdmin(admin.ModelAdmin):
 
 @admin.register(CheckRecord)
 class CheckRecordAdmin(BigTableAdmin):
+    audit_tenant_via = "credential"
     list_display = ["checked_at", "credential", "source", "outcome", "situation", "latency_ms"]
     list_filter = ["outcome", "situation", "source"]
     list_select_related = ["credential"]
@@ -102,7 +141,7 @@ class ProcessedEventAdmin(BigTableAdmin):
 
 
 @admin.register(RelayApiKey)
-class RelayApiKeyAdmin(admin.ModelAdmin):
+class RelayApiKeyAdmin(AuditedAdmin):
     """Keys are created with ``manage.py relay_key`` (shown once); here they are only listed and
     revoked. Only a hash is stored, so there is nothing secret to show."""
 
@@ -124,6 +163,6 @@ class RelayApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkspaceBackoff)
-class WorkspaceBackoffAdmin(admin.ModelAdmin):
+class WorkspaceBackoffAdmin(AuditedAdmin):
     list_display = ["platform", "workspace_id", "until"]
     list_filter = ["platform"]

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from dashboard.access import dashboard_page
+from dashboard.audit import ADMIN_ACTIONS
 from dashboard.models import AuditEntry
 from dashboard.paging import paginate, query_without_page
 from dashboard.scoping import scope, tenants
@@ -32,7 +33,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "action": action,
             "tenant_slug": slug,
             "tenants": list(tenants(request).only("name", "slug")[:200]),
-            "actions": ACTIONS,
+            "actions": {**ACTIONS, **dict(sorted(ADMIN_ACTIONS.items()))},
         },
     )
 
@@ -45,4 +46,5 @@ ACTIONS = {
     "incident.resolve": "Resolved an incident",
     "account.check": "Checked an account now",
     "snapshot.take": "Refreshed the snapshot",
+    "login.microsoft_refused": "Refused a Microsoft sign-in",
 }
