@@ -233,6 +233,8 @@ PLATFORM_APPS = {
         "client_secret": _app_setting("MICROSOFT_CLIENT_SECRET", "sandbox-entra-secret"),
         "bot_app_id": _app_setting("TEAMS_BOT_APP_ID", "00000000-0000-4000-8000-0000000000b0"),
         "bot_app_secret": _app_setting("TEAMS_BOT_APP_SECRET", "sandbox-bot-secret"),
+        # A single-tenant Azure Bot gets its token in its own Entra tenant; empty: multi-tenant.
+        "bot_tenant_id": _app_setting("TEAMS_BOT_TENANT_ID", ""),
         "graph_client_state": _app_setting("GRAPH_CLIENT_STATE", "sandbox-graph-client-state"),
     },
     "zoom": {

@@ -36,7 +36,10 @@ _bot_lock = threading.Lock()
 
 
 def bot_access_token() -> str:
-    key = (settings.SANDBOX_URL if settings.SANDBOX_ENABLED else "", _bot_app_id())
+    key = (
+        settings.SANDBOX_URL if settings.SANDBOX_ENABLED else "",
+        _bot_app_id() + "@" + entra.bot_tenant(),
+    )
     with _bot_lock:
         hit = _bot_tokens.get(key)
     if hit and hit[0] > time.monotonic():

@@ -34,7 +34,7 @@ LOGIN = REAL_BASES["teams"]["login"]
 # Delegated Graph permissions Mio asks for; msal adds openid, profile and offline_access itself.
 USER_SCOPES = ["User.Read"]
 BOT_SCOPES = ["https://api.botframework.com/.default"]
-BOT_TENANT = "botframework.com"
+BOT_TENANT = "botframework.com"  # multi-tenant bots; a single-tenant bot uses its own tenant
 # "CP1": Mio can answer Continuous Access Evaluation claims challenges, so Entra issues
 # CAE-enabled tokens and Graph revokes them within minutes of a critical event.
 CLIENT_CAPABILITIES = ["CP1"]
@@ -254,8 +254,16 @@ def redeem_refresh_token(
         http.close()
 
 
+def bot_tenant() -> str:
+    """Where the bot's token comes from: the Azure Bot's own Entra tenant for a single-tenant
+    bot (``TEAMS_BOT_TENANT_ID``; Azure creates no new multi-tenant bots since July 2025), else
+    ``botframework.com``. https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication
+    """
+    return str(settings.PLATFORM_APPS[PLATFORM].get("bot_tenant_id") or "").strip() or BOT_TENANT
+
+
 def bot_token() -> dict[str, Any]:
-    """The Mio bot's Bot Framework token (client credentials in the botframework.com tenant).
+    """The Mio bot's Bot Framework token (client credentials in ``bot_tenant()``).
 
     Any permanent failure here is Mio's own registration (bot app id or secret), whatever the
     AADSTS code says, so the caller can tell the operator rather than a customer's admin.
@@ -266,7 +274,7 @@ def bot_token() -> dict[str, Any]:
         return call(
             http,
             lambda: application(
-                BOT_TENANT, http, client_id=app["bot_app_id"], secret=app["bot_app_secret"]
+                bot_tenant(), http, client_id=app["bot_app_id"], secret=app["bot_app_secret"]
             ).acquire_token_for_client(scopes=BOT_SCOPES),
             endpoint="bot_token",
         )

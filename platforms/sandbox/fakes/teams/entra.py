@@ -130,7 +130,7 @@ def check_client(
 def token(request: HttpRequest, tenant: str) -> HttpResponse:
     grant_type = request.POST.get("grant_type", "")
     if grant_type == "client_credentials":
-        return _bot_token(request)
+        return _bot_token(request, tenant)
     found: SandboxToken | None = None
     if grant_type == "refresh_token":
         found = core.find(PLATFORM, SandboxToken.Kind.REFRESH, request.POST.get("refresh_token"))
@@ -315,11 +315,23 @@ def _issue(
     return response
 
 
-def _bot_token(request: HttpRequest) -> HttpResponse:
+def _bot_token(request: HttpRequest, tenant: str) -> HttpResponse:
     if answer := core.intercept(request, PLATFORM, "bot_token"):
         return answer
     app = shapes.app()
     client_id, secret = client_credentials(request)
+    # The bot is registered in one place: botframework.com (multi-tenant) or its own tenant.
+    home = str(app.get("bot_tenant_id") or "").strip() or "botframework.com"
+    if client_id == app["bot_app_id"] and tenant.lower() != home.lower():
+        return shapes.entra_error(
+            request,
+            400,
+            "unauthorized_client",
+            700016,
+            f"Application with identifier '{client_id}' was not found in the directory "
+            f"'{tenant}'. This can happen if the application has not been installed by the "
+            "administrator of the tenant or consented to by any user in the tenant.",
+        )
     if refused := check_client(
         request,
         client_id,
