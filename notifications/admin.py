@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from accounts.models import ResyncLink
 from dashboard.audit import AuditedAdmin
-from mio_heal.admin_tools import CappedCountPaginator
+from mio_heal.admin_tools import CappedCountPaginator, SavesEditedFieldsOnly
 from notifications import services
 from notifications.models import AffectedAccount, Incident, OutboxMessage
 from notifications.outbox import schedule_delivery
@@ -38,7 +38,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(BigTableAdmin):
+class IncidentAdmin(SavesEditedFieldsOnly, BigTableAdmin):
     list_display = [
         "id",
         "tenant",
@@ -128,7 +128,7 @@ class IncidentAdmin(BigTableAdmin):
 
 
 @admin.register(AffectedAccount)
-class AffectedAccountAdmin(BigTableAdmin):
+class AffectedAccountAdmin(SavesEditedFieldsOnly, BigTableAdmin):
     audit_tenant_via = "incident"
     list_display = [
         "id",
@@ -147,7 +147,7 @@ class AffectedAccountAdmin(BigTableAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(BigTableAdmin):
+class OutboxMessageAdmin(SavesEditedFieldsOnly, BigTableAdmin):
     list_display = [
         "id",
         "tenant",

@@ -7,16 +7,13 @@ only the columns the operator changed in it, never the others.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from dashboard.audit import AuditedAdmin
-from mio_heal.admin_tools import CappedCountPaginator, mask
+from mio_heal.admin_tools import CappedCountPaginator, SavesEditedFieldsOnly, mask
 from tokens.models import (
     CheckRecord,
     Credential,
@@ -33,20 +30,10 @@ class BigTableAdmin(AuditedAdmin):
     show_full_result_count = False
 
 
-class CredentialForm(forms.ModelForm):
-    """Each field also posts the value the operator was shown (``initial-<name>``), so
-    ``changed_data`` means "edited in this form", not "differs from the row as it is now": a
-    value a worker wrote after the page opened is not mistaken for the operator's edit."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.show_hidden_initial = True
-
-
 @admin.register(Credential)
-class CredentialAdmin(BigTableAdmin):
-    form = CredentialForm
+class CredentialAdmin(SavesEditedFieldsOnly, BigTableAdmin):
+    # The token columns have no form field (EncryptedTextField), so they are never among the
+    # edited ones: the admin cannot write a token back.
     list_display = [
         "id",
         "tenant",
@@ -75,20 +62,6 @@ class CredentialAdmin(BigTableAdmin):
     raw_id_fields = ["tenant"]
     date_hierarchy = None
 
-    def save_model(self, request: HttpRequest, obj: Credential, form: Any, change: bool) -> None:
-        """Write only what the operator changed: a full save would put back whatever this
-        request read (the encrypted tokens included) over what a worker stored meanwhile, such
-        as a refresh token it just rotated, which exists nowhere else."""
-        if not change:
-            obj.save()
-            return
-        columns = {f.name for f in Credential._meta.concrete_fields}
-        # The token columns have no form field (EncryptedTextField), so they are never among
-        # the edited ones: the admin cannot write a token back.
-        edited = [name for name in form.changed_data if name in columns]
-        if edited:
-            obj.save(update_fields=[*edited, "updated_at"])
-
     @admin.display(description="Access token")
     def access_token_stored(self, obj: Credential) -> str:
         return mask(obj.access_token)
@@ -99,7 +72,7 @@ class CredentialAdmin(BigTableAdmin):
 
 
 @admin.register(PlatformAccount)
-class PlatformAccountAdmin(BigTableAdmin):
+class PlatformAccountAdmin(SavesEditedFieldsOnly, BigTableAdmin):
     audit_tenant_via = "person"
     list_display = ["person", "platform", "upstream_user_id", "workspace_id", "credential_state"]
     list_filter = ["platform", "credential__state", "credential__situation"]
