@@ -22,14 +22,13 @@ delivered twice (must be 0), failed tasks. Claims lapse after ``--claim-ttl`` se
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reliability.rig import Progress, database_url, markdown, say
+from reliability.rig import Progress, database_url, say
 
 
 @dataclass
@@ -269,6 +268,8 @@ def _left(population: Any, since: Any) -> dict[str, int]:
 
 
 def table(result: CrashResult) -> str:
+    from reliability import figures
+
     v = result.verdict
     rows = [
         ["accounts (users; + one admin per tenant)", f"{result.accounts:,}"],
@@ -293,7 +294,7 @@ def table(result: CrashResult) -> str:
         ["errors in the workers' log", len(result.errors)],
         ["restart until settled", f"{result.recover_seconds:.1f} s"],
     ]
-    return markdown(["figure", "value"], rows)
+    return figures.figure_table(rows)
 
 
 def main() -> None:
@@ -322,40 +323,20 @@ def main() -> None:
     )
     from reliability import rig
 
-    env = rig.rig_env(args.database, args.port)
-    rig.fresh_database(args.database)
-    rig.migrate(env)
-    server = rig.Server(env, args.port, name="crash-server")
-    try:
-        rig.setup_django(env)
-        from platforms.tests.sandbox_client import SandboxClient
-        from reliability import world
-
-        say(f"seeding {cfg.accounts:,} accounts…")
-        population = world.seed(
-            cfg.accounts,
-            people_per_tenant=cfg.people_per_tenant,
-            broken_fraction=cfg.broken_fraction,
-            seed=cfg.seed,
-            progress=say,
-        )
+    with rig.running(args.database, args.port, "crash") as live:
+        population = live.populate(cfg)
         result = run(
             cfg,
-            SandboxClient(f"http://127.0.0.1:{args.port}"),
+            live.control,
             population,
-            env,
+            live.env,
             log_dir=rig.RIG_DIR,
             redis_url=args.redis,
         )
-        result.errors += server.errors()
-    finally:
-        server.stop()
-    (rig.RIG_DIR / "crash.json").write_text(json.dumps(asdict(result), indent=2, default=str))
-    print(table(result))
-    for name, held in result.must_hold.items():
-        print(f"- {name}: {'holds' if held else 'DOES NOT HOLD'}")
-    for line in (result.failed_tasks + result.errors)[:20]:
-        print(f"    {line}")
+        result.errors += live.server.errors()
+    from reliability import figures
+
+    figures.report("crash", result, table(result), result.failed_tasks + result.errors)
 
 
 if __name__ == "__main__":

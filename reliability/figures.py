@@ -4,23 +4,30 @@ Every figure is read from where it is true: a prompt "delivered" is a message in
 inbox (what the platform received, idempotency key included), not an outbox row's status; an
 unhandled exception is a log record at ERROR or above (``log.exception`` anywhere in the
 project, a failed queue task, a 500 in the server) or an exception that escaped a thread.
+
+A script's report is the same for every rig (docs/reliability.md quotes it): a Markdown table,
+one line per "must be" verdict, the first few errors, and the raw figures kept in
+``var/reliability/<script>.json``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count
 
 from notifications.models import AffectedAccount, Incident, OutboxMessage
 from platforms.sandbox.models import SandboxMessage
+from reliability import rig
 from reliability.world import Broken
 from tokens.models import CheckRecord, Credential, CredentialState
 from tokens.recording import STATE_FOR_AUDIENCE
@@ -232,3 +239,36 @@ def errors_logged() -> Iterator[ErrorLog]:
         threading.excepthook = saved
         for logger in loggers:
             logger.removeHandler(handler)
+
+
+def markdown(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def figure_table(rows: Iterable[Sequence[Any]]) -> str:
+    """A table of one figure a row (the soak's and the crash rig's)."""
+    return markdown(["figure", "value"], rows)
+
+
+def verdict_lines(must_hold: Mapping[str, bool]) -> list[str]:
+    return [f"- {name}: {'holds' if held else 'DOES NOT HOLD'}" for name, held in must_hold.items()]
+
+
+def report(
+    script: str, result: Any, table: str, errors: Sequence[str] = (), *, errors_heading: str = ""
+) -> None:
+    """Keep ``result`` (a dataclass with ``must_hold``) in var/reliability/<script>.json, and
+    print ``table``, the verdicts and the first 20 ``errors`` (under ``errors_heading``, if
+    any)."""
+    path = rig.RIG_DIR / f"{script}.json"
+    path.write_text(json.dumps(asdict(result), indent=2, default=str))
+    print(table)
+    for line in verdict_lines(result.must_hold):
+        print(line)
+    shown = list(errors)[:20]
+    if shown and errors_heading:
+        print(f"\n{errors_heading}")
+    for line in shown:
+        print(f"    {line}")

@@ -16,7 +16,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -164,10 +166,51 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def markdown(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+@dataclass
+class Rig:
+    """A running rig, as ``running`` hands it to a script."""
+
+    env: dict[str, str]
+    server: Server
+
+    @property
+    def control(self) -> Any:
+        """The sandbox's control API on the rig's server."""
+        from platforms.tests.sandbox_client import SandboxClient
+
+        return SandboxClient(f"http://127.0.0.1:{self.server.port}")
+
+    def populate(self, cfg: Any) -> Any:
+        """``reliability.world.seed`` as a rig's config asks (its ``accounts``,
+        ``people_per_tenant``, ``broken_fraction`` and ``seed``), with progress on stderr."""
+        from reliability import world
+
+        say(f"seeding {cfg.accounts:,} accounts…")
+        started = time.monotonic()
+        population = world.seed(
+            cfg.accounts,
+            people_per_tenant=cfg.people_per_tenant,
+            broken_fraction=cfg.broken_fraction,
+            seed=cfg.seed,
+            progress=say,
+        )
+        say(f"seeded in {time.monotonic() - started:.0f} s")
+        return population
+
+
+@contextmanager
+def running(database: str, port: int, name: str, **extra: str) -> Iterator[Rig]:
+    """A rig's start and end: its database dropped, created and migrated, its server up on
+    ``port``, and this process made one of its processes; the server stops on the way out."""
+    env = rig_env(database, port, **extra)
+    fresh_database(database)
+    migrate(env)
+    server = Server(env, port, name=f"{name}-server")
+    try:
+        setup_django(env)
+        yield Rig(env, server)
+    finally:
+        server.stop()
 
 
 def say(message: str) -> None:

@@ -22,7 +22,6 @@ nothing but those.)
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from collections import Counter
@@ -30,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reliability.rig import Progress, database_url, markdown, say
+from reliability.rig import Progress, database_url, say
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -47,6 +46,9 @@ class ScaleConfig:
     latency_ms: int = 0
     people_per_tenant: int = 500
     round_timeout: float = 1200.0
+    # Nobody broken: every check must come back healthy, so a refused refresh stands out.
+    broken_fraction: float = 0.0
+    seed: int = 7
 
 
 @dataclass
@@ -161,6 +163,8 @@ def run(
 
 
 def table(result: ScaleResult) -> str:
+    from reliability import figures
+
     rows = []
     for number, r in enumerate(result.rounds, 1):
         per = ", ".join(f"{k} checks: {n:,}" for k, n in sorted(r.checks_per_account.items()))
@@ -175,7 +179,7 @@ def table(result: ScaleResult) -> str:
                 r.failed_tasks,
             ]
         )
-    return markdown(
+    return figures.markdown(
         [
             "sweep",
             "due accounts",
@@ -207,39 +211,20 @@ def main() -> None:
     )
     from reliability import rig
 
-    env = rig.rig_env(args.database, args.port)
-    rig.fresh_database(args.database)
-    rig.migrate(env)
-    server = rig.Server(env, args.port, name="scaleout-server")
-    try:
-        rig.setup_django(env)
-        from platforms.tests.sandbox_client import SandboxClient
-        from reliability import world
-
-        say(f"seeding {cfg.accounts:,} accounts…")
-        population = world.seed(
-            cfg.accounts,
-            people_per_tenant=cfg.people_per_tenant,
-            broken_fraction=0,
-            progress=say,
-        )
+    with rig.running(args.database, args.port, "scaleout") as live:
+        population = live.populate(cfg)
         result = run(
             cfg,
-            SandboxClient(f"http://127.0.0.1:{args.port}"),
+            live.control,
             population,
-            env,
+            live.env,
             redis_url=args.redis,
             log_dir=rig.RIG_DIR,
         )
-        result.errors += server.errors()
-    finally:
-        server.stop()
-    (rig.RIG_DIR / "scaleout.json").write_text(json.dumps(asdict(result), indent=2, default=str))
-    print(table(result))
-    for name, held in result.must_hold.items():
-        print(f"- {name}: {'holds' if held else 'DOES NOT HOLD'}")
-    for line in result.errors[:20]:
-        print(f"    {line}")
+        result.errors += live.server.errors()
+    from reliability import figures
+
+    figures.report("scaleout", result, table(result), result.errors)
 
 
 if __name__ == "__main__":

@@ -22,13 +22,12 @@ from the sandbox's inbox (what the platforms received) and the database.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from reliability.rig import Progress, database_url, markdown, say
+from reliability.rig import Progress, database_url, say
 
 
 @dataclass
@@ -222,6 +221,8 @@ def _settled(population: Any, since: Any) -> bool:
 
 
 def table(result: SoakResult, cfg: SoakConfig) -> str:
+    from reliability import figures
+
     v = result.verdict
     ratio = result.first_sweep_seconds / result.baseline_seconds if result.baseline_seconds else 0
     rows = [
@@ -246,7 +247,7 @@ def table(result: SoakResult, cfg: SoakConfig) -> str:
     ]
     if result.requests is not None:
         rows.append(["HTTP requests served by the sandbox (whole run)", f"{result.requests:,}"])
-    return markdown(["figure", "value"], rows)
+    return figures.figure_table(rows)
 
 
 def main() -> None:
@@ -272,46 +273,23 @@ def main() -> None:
     )
     from reliability import rig
 
-    env = rig.rig_env(
-        args.database, args.port, RELIABILITY_FAULT_SLOW_SECONDS=str(cfg.slow_seconds)
-    )
-    rig.fresh_database(args.database)
-    rig.migrate(env)
-    server = rig.Server(env, args.port, name="soak-server")
-    try:
-        rig.setup_django(env)
+    slow = {"RELIABILITY_FAULT_SLOW_SECONDS": str(cfg.slow_seconds)}
+    with rig.running(args.database, args.port, "soak", **slow) as live:
         from django.conf import settings
-
-        from platforms.tests.sandbox_client import SandboxClient
-        from reliability import world
 
         for name, value in engine_settings(cfg).items():
             setattr(settings, name, value)
-        say(f"seeding {cfg.accounts:,} accounts…")
-        started = time.monotonic()
-        population = world.seed(
-            cfg.accounts,
-            people_per_tenant=cfg.people_per_tenant,
-            broken_fraction=cfg.broken_fraction,
-            seed=cfg.seed,
-            progress=say,
-        )
-        say(f"seeded in {time.monotonic() - started:.0f} s")
+        population = live.populate(cfg)
         result = run(
             cfg,
-            SandboxClient(f"http://127.0.0.1:{args.port}"),
+            live.control,
             population,
-            requests_served=server.requests,
-            server_errors=server.errors,
+            requests_served=live.server.requests,
+            server_errors=live.server.errors,
         )
-    finally:
-        server.stop()
-    (rig.RIG_DIR / "soak.json").write_text(json.dumps(asdict(result), indent=2, default=str))
-    print(table(result, cfg))
-    for name, held in result.must_hold.items():
-        print(f"- {name}: {'holds' if held else 'DOES NOT HOLD'}")
-    if result.errors:
-        print("\nErrors:\n" + "\n".join(f"    {e}" for e in result.errors[:20]))
+    from reliability import figures
+
+    figures.report("soak", result, table(result, cfg), result.errors, errors_heading="Errors:")
 
 
 if __name__ == "__main__":

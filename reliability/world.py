@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from accounts.models import Person, Tenant
+from platforms.sandbox.bots import install_bot
 from platforms.sandbox.registry import get_fake
-from tokens.models import Credential, Installation
+from tokens.models import Credential
 from tokens.provisioning import attach_account, grant_from_dict
 from tokens.situations import CATALOGUE
 
@@ -97,7 +98,7 @@ def seed(
                 _user, grant = fake.provision(admin.email, admin.name)
                 account = attach_account(admin, platform, grant_from_dict(grant))
                 workspace = account.workspace_id
-                _install(tenant, platform, workspace)
+                install_bot(tenant, platform, workspace)
             population.tenants.append(tenant.pk)
             population.admins.append(account.credential_id)
             for i in range(start, min(start + people_per_tenant, count)):
@@ -113,24 +114,6 @@ def seed(
                     progress(f"seeded {made}/{accounts} accounts")
     population.broken = choose_broken(population.users, broken_fraction, seed)
     return population
-
-
-def _install(tenant: Tenant, platform: str, workspace_id: str) -> Installation:
-    bot = get_fake(platform).provision_bot(workspace_id)
-    credential = Credential.objects.create(
-        tenant=tenant,
-        platform=platform,
-        kind=Credential.Kind.BOT,
-        access_token=bot.get("bot_token") or None,
-    )
-    return Installation.objects.create(
-        tenant=tenant,
-        platform=platform,
-        workspace_id=workspace_id,
-        bot_user_id=bot.get("bot_user_id", ""),
-        service_url=bot.get("service_url", ""),
-        credential=credential,
-    )
 
 
 def choose_broken(users: list[int], fraction: float, seed: int) -> list[Broken]:

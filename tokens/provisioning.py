@@ -1,12 +1,15 @@
-"""Attach a platform account and its credential to a person from a fresh grant."""
+"""Store what a finished sign-in or bot install returns: a person's account, a tenant's bot."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import transaction
 
-from accounts.models import Person
+from accounts.models import Person, Tenant
 from platforms.base import TokenGrant, store_grant
-from tokens.models import Credential, CredentialState, PlatformAccount
+from tokens.models import Credential, CredentialState, Installation, PlatformAccount
 
 
 @transaction.atomic
@@ -30,6 +33,39 @@ def attach_account(person: Person, platform: str, grant: TokenGrant) -> Platform
     account.credential = credential
     account.save()
     return account
+
+
+@transaction.atomic
+def record_installation(
+    tenant: Tenant, platform: str, workspace_id: str, bot: Mapping[str, Any]
+) -> Installation:
+    """Record Mio's bot installed in ``tenant``'s workspace on ``platform``.
+
+    ``bot`` is what the platform's install flow hands over: ``bot_token`` (Slack, Webex; Teams
+    and Zoom bots have none), ``bot_user_id``, and ``service_url`` (Teams). A tenant has one
+    installation per platform, so installing again updates it rather than adding a second:
+    a reinstall's new bot token replaces the old one (which the platform revoked with the
+    uninstall), and the bot's credential starts over unchecked, as a new one does.
+    """
+    installation = (
+        Installation.objects.select_for_update().filter(tenant=tenant, platform=platform).first()
+    )
+    if installation is None:
+        installation = Installation(tenant=tenant, platform=platform)
+    credential = installation.credential or Credential(
+        tenant=tenant, platform=platform, kind=Credential.Kind.BOT
+    )
+    credential.access_token = bot.get("bot_token") or None  # encrypted by the field
+    credential.state = CredentialState.UNCHECKED
+    credential.situation = ""
+    credential.save()
+    installation.workspace_id = workspace_id
+    installation.bot_user_id = str(bot.get("bot_user_id") or "")
+    installation.service_url = str(bot.get("service_url") or "")
+    installation.is_active = True
+    installation.credential = credential
+    installation.save()
+    return installation
 
 
 def grant_from_dict(data: dict) -> TokenGrant:

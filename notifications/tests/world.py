@@ -12,10 +12,10 @@ from typing import Any
 
 from accounts.models import Person, Tenant
 from notifications.models import Incident, OutboxMessage
-from platforms.sandbox.registry import get_fake
+from platforms.sandbox.bots import install_bot
 from platforms.tests.sandbox_client import SandboxClient
 from tests.factories import make_person, make_tenant
-from tokens.models import Credential, Installation, PlatformAccount
+from tokens.models import PlatformAccount
 from tokens.provisioning import attach_account, grant_from_dict
 from tokens.services import check_now
 
@@ -36,7 +36,7 @@ class World:
     def add_account(self, person: Person, platform: str) -> PlatformAccount:
         data = self.sandbox.provision(platform, person.email, person.name)
         account = attach_account(person, platform, grant_from_dict(data["grant"]))
-        install(self.tenant, platform, account.workspace_id)
+        install_bot(self.tenant, platform, account.workspace_id)
         return account
 
     def break_(self, account: PlatformAccount, situation: str | None) -> None:
@@ -60,27 +60,6 @@ class World:
 
     def rows(self, **filters: Any) -> list[OutboxMessage]:
         return list(OutboxMessage.objects.filter(tenant=self.tenant, **filters).order_by("pk"))
-
-
-def install(tenant: Tenant, platform: str, workspace_id: str) -> Installation:
-    existing = Installation.objects.filter(tenant=tenant, platform=platform).first()
-    if existing is not None:
-        return existing
-    bot = get_fake(platform).provision_bot(workspace_id)
-    credential = Credential.objects.create(
-        tenant=tenant,
-        platform=platform,
-        kind=Credential.Kind.BOT,
-        access_token=bot.get("bot_token") or None,
-    )
-    return Installation.objects.create(
-        tenant=tenant,
-        platform=platform,
-        workspace_id=workspace_id,
-        bot_user_id=bot.get("bot_user_id", ""),
-        service_url=bot.get("service_url", ""),
-        credential=credential,
-    )
 
 
 def build(

@@ -8,8 +8,9 @@ import pytest
 
 from accounts.models import Tenant
 from platforms.registry import ADAPTERS, adapter_class
+from platforms.sandbox.bots import install_bot
 from tests.factories import make_person, make_tenant
-from tokens.models import Credential, Installation, PlatformAccount
+from tokens.models import Credential, PlatformAccount
 from tokens.provisioning import attach_account, grant_from_dict
 
 
@@ -50,29 +51,6 @@ def enroll(sandbox) -> Callable[..., PlatformAccount]:
         return account
 
     return make
-
-
-def install_bot(tenant: Tenant, platform: str, workspace_id: str) -> Installation:
-    from platforms.sandbox.registry import get_fake
-
-    found = Installation.objects.filter(tenant=tenant, platform=platform).first()
-    if found is not None:
-        return found
-    bot = get_fake(platform).provision_bot(workspace_id)
-    credential = Credential.objects.create(
-        tenant=tenant,
-        platform=platform,
-        kind=Credential.Kind.BOT,
-        access_token=bot.get("bot_token") or None,
-    )
-    return Installation.objects.create(
-        tenant=tenant,
-        platform=platform,
-        workspace_id=workspace_id,
-        bot_user_id=bot.get("bot_user_id", ""),
-        service_url=bot.get("service_url", ""),
-        credential=credential,
-    )
 
 
 def fresh(account: PlatformAccount) -> Credential:
