@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,24 +13,17 @@ from notifications.models import Incident
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client):
-    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-123!")
-    client.force_login(user)
-    return client
-
-
-def test_it_keeps_a_resolution_a_worker_wrote_while_the_form_was_open(staff):
+def test_it_keeps_a_resolution_a_worker_wrote_while_the_form_was_open(admin_client):
     incident = make_incident(tenant=make_tenant(), situation="consent_missing")
     url = reverse("admin:notifications_incident_change", args=[incident.pk])
-    data = form_data(staff.get(url).content.decode(), "incident_form")
+    data = form_data(admin_client.get(url).content.decode(), "incident_form")
     # Meanwhile the user re-synced: a worker resolves the incident.
     Incident.objects.filter(pk=incident.pk).update(
         status="resolved", resolution="resynced", resolved_at=timezone.now()
     )
     data["muted"] = ["on"]  # the operator's one edit
 
-    assert staff.post(url, data).status_code == 302
+    assert admin_client.post(url, data).status_code == 302
 
     saved = Incident.objects.get(pk=incident.pk)
     assert saved.muted

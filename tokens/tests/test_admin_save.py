@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from dashboard.models import AuditEntry
@@ -17,13 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(client):
-    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-123!")
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def credential() -> Credential:
     person = make_person(make_tenant(primary_platform="teams"))
     account = make_account(person, "teams", access_token="access-old", refresh_token="refresh-old")
@@ -34,8 +26,8 @@ def url(credential: Credential) -> str:
     return reverse("admin:tokens_credential_change", args=[credential.pk])
 
 
-def open_form(staff, credential: Credential) -> dict[str, list[str]]:
-    page = staff.get(url(credential))
+def open_form(admin_client, credential: Credential) -> dict[str, list[str]]:
+    page = admin_client.get(url(credential))
     assert page.status_code == 200
     return form_data(page.content.decode(), "credential_form")
 
@@ -50,12 +42,12 @@ def worker_rotates(pk: int) -> Credential:
     return Credential.objects.get(pk=pk)
 
 
-def test_it_keeps_what_a_worker_stored_while_the_form_was_open(staff, credential):
-    data = open_form(staff, credential)
+def test_it_keeps_what_a_worker_stored_while_the_form_was_open(admin_client, credential):
+    data = open_form(admin_client, credential)
     rotated = worker_rotates(credential.pk)
     data["failure_count"] = ["7"]  # the operator's one edit
 
-    response = staff.post(url(credential), data)
+    response = admin_client.post(url(credential), data)
 
     assert response.status_code == 302
     saved = Credential.objects.get(pk=credential.pk)
@@ -70,8 +62,10 @@ def test_it_keeps_what_a_worker_stored_while_the_form_was_open(staff, credential
     assert entry.tenant_id == credential.tenant_id
 
 
-def test_it_keeps_a_token_rotated_after_the_admin_read_the_row(staff, credential, monkeypatch):
-    data = open_form(staff, credential)
+def test_it_keeps_a_token_rotated_after_the_admin_read_the_row(
+    admin_client, credential, monkeypatch
+):
+    data = open_form(admin_client, credential)
     read = CredentialAdmin.get_object
 
     def read_then_a_worker_rotates(self, request, object_id, from_field=None):
@@ -83,7 +77,7 @@ def test_it_keeps_a_token_rotated_after_the_admin_read_the_row(staff, credential
     monkeypatch.setattr(CredentialAdmin, "get_object", read_then_a_worker_rotates)
     data["state"] = ["disabled"]
 
-    response = staff.post(url(credential), data)
+    response = admin_client.post(url(credential), data)
 
     assert response.status_code == 302
     saved = Credential.objects.get(pk=credential.pk)
@@ -92,11 +86,11 @@ def test_it_keeps_a_token_rotated_after_the_admin_read_the_row(staff, credential
     assert saved.access_token.reveal() == "access-new"
 
 
-def test_it_writes_nothing_when_the_operator_changed_nothing(staff, credential):
-    data = open_form(staff, credential)
+def test_it_writes_nothing_when_the_operator_changed_nothing(admin_client, credential):
+    data = open_form(admin_client, credential)
     before = Credential.objects.get(pk=credential.pk)
 
-    assert staff.post(url(credential), data).status_code == 302
+    assert admin_client.post(url(credential), data).status_code == 302
 
     after = Credential.objects.get(pk=credential.pk)
     assert after.updated_at == before.updated_at
