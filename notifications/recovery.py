@@ -2,13 +2,17 @@
 
 See ``notifications.delivery`` for the whole idempotency design. Asking works like this:
 
-- an adapter that can look a sent message up by its key (``find_sent(installation, account,
-  key) -> bool``, e.g. through Slack's ``conversations.history`` message metadata) is asked;
-- in sandbox mode the platform's record of what it received is asked: the sandbox's inbox,
-  where each payload is kept exactly as the platform got it, idempotency key included;
-- otherwise (email, or a platform that cannot tell) the answer is "unknown", and the row is
-  marked ``unconfirmed`` rather than resent: at most once (an unconfirmed prompt still starts
-  the reminder schedule, see ``notifications.unreached``).
+- an adapter that can look a sent message up by its key (``find_sent``, see
+  ``platforms.base``) is asked through the platform's own API, in production and in the
+  sandbox alike: **Slack** (``conversations.history`` of the bot's DM, with message metadata)
+  and **Webex** (``GET /v1/messages/direct``, the card's key). Its transient failure means
+  "ask again at the next pass"; any other failure means it cannot tell;
+- a platform without one (**Teams**, **Zoom**) is asked only in sandbox mode, through the
+  sandbox's record of what it received (the inbox, where each payload is kept exactly as the
+  platform got it, idempotency key included): a test-only shortcut;
+- otherwise (email; Teams and Zoom in production; a platform that cannot tell) the answer is
+  "unknown", and the row is marked ``unconfirmed`` rather than resent: at most once (an
+  unconfirmed prompt still starts the reminder schedule, see ``notifications.unreached``).
 
 Rows get here two ways: a worker died mid-send (its lease ran out), or a send failed in a way
 that may have delivered it and the channel did not have it yet (``delivery._maybe_sent`` left
@@ -28,10 +32,14 @@ from django.utils import timezone
 
 from notifications.delivery import Row, _finish, schedule_retry_now
 from notifications.models import OutboxMessage
+from platforms.base import PlatformAdapter
+from platforms.errors import PlatformError
 from platforms.registry import get_adapter
 from tokens.models import Installation, PlatformAccount
 
 log = logging.getLogger(__name__)
+# How much earlier than its row a message may look to the platform (its clock against ours).
+LOOKUP_CLOCK_SKEW = timedelta(minutes=10)
 
 
 class CannotAskNow(Exception):
@@ -93,23 +101,56 @@ def _settle(row: OutboxMessage, token: str, now: datetime, counts: dict[str, int
 
 
 def delivered_upstream(row: OutboxMessage) -> bool | None:
-    """True/False when the channel can say whether ``row``'s key arrived; None when it can't."""
+    """True/False when the channel can say whether ``row``'s key arrived; None when it can't.
+
+    Raises ``CannotAskNow`` when the channel could be asked, but not right now."""
     if row.channel == Row.EMAIL or row.recipient is None:
         return None
     account = PlatformAccount.objects.filter(person=row.recipient, platform=row.channel).first()
     if account is None:
         return None
     adapter = get_adapter(row.channel)
-    finder = getattr(adapter, "find_sent", None)
-    if callable(finder):
-        installation = Installation.objects.filter(
-            tenant_id=row.tenant_id, platform=row.channel
-        ).first()
-        return bool(finder(installation, account, row.idempotency_key))
+    if callable(getattr(adapter, "find_sent", None)):
+        installation = (
+            Installation.objects.select_related("credential")
+            .filter(tenant_id=row.recipient.tenant_id, platform=row.channel, is_active=True)
+            .first()
+        )
+        if installation is None:
+            return None  # no bot there to ask with
+        # The message left after its row was written: the platform need read no further back
+        # (less a margin for the two clocks).
+        since = row.created_at - LOOKUP_CLOCK_SKEW if row.created_at else None
+        return ask_platform(adapter, installation, account, row.idempotency_key, since=since)
     if settings.SANDBOX_ENABLED:
         emails = {account.email, row.recipient.email} - {""}
         return any(_sandbox_has(row.channel, email, row.idempotency_key) for email in emails)
     return None
+
+
+def ask_platform(
+    adapter: PlatformAdapter,
+    installation: Installation,
+    account: PlatformAccount,
+    key: str,
+    *,
+    since: datetime | None = None,
+) -> bool | None:
+    """The adapter's ``find_sent``, its failures read for recovery: a transient one is
+    ``CannotAskNow`` (the next pass asks again), any other means the platform cannot tell."""
+    try:
+        return bool(adapter.find_sent(installation, account, key, since=since))
+    except PlatformError as err:
+        if err.transient:
+            raise CannotAskNow(f"{err}: {err.evidence.description}") from err
+        log.warning(
+            "%s cannot say whether message %s arrived: %s (%s)",
+            adapter.key,
+            key,
+            err.evidence.error,
+            err.evidence.description,
+        )
+        return None
 
 
 def _sandbox_has(platform: str, email: str, key: str) -> bool:

@@ -125,6 +125,21 @@ class PlatformAdapter(ABC):
     ) -> TokenGrant:
         """Check state, exchange the code; the grant names the upstream user it belongs to."""
 
+    # --- optional: looking a sent message up -------------------------------------------------
+    # A platform whose API can list the bot's 1:1 conversation defines
+    #
+    #     def find_sent(self, installation: Installation | None, account: PlatformAccount,
+    #                   key: str, *, since: datetime | None = None) -> bool
+    #
+    # True when a message that ``send`` delivered with ``Message.idempotency_key == key`` is in
+    # the bot's conversation with ``account``, False when it is not; ``since`` bounds how far
+    # back to read (the outbox row's creation; None: the adapter's own recent window). It
+    # raises ``PlatformError``: transient when the platform cannot answer now (recovery asks
+    # again later), permanent when it cannot tell (the row is marked ``unconfirmed``).
+    # ``notifications.recovery`` asks it about sends that were cut off, so they are neither
+    # lost nor sent twice; the contract (``platforms.tests.contract``) tests it for platforms
+    # that declare ``supports_lookup``. Slack and Webex define it; Teams and Zoom do not.
+
     def classify_relay_error(self, status: int | None, body: Any) -> PlatformError:
         """Turn a relay's raw platform error into a classified error (on-use detection)."""
         raise NotImplementedError

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils import timezone
 
 from platforms.base import Identity, OAuthStart, PlatformAdapter, SendResult, TokenGrant
 from platforms.errors import ErrorTable, Evidence, PlatformError
 from platforms.messages import Message
 from platforms.slack import oauth
-from platforms.slack.blocks import render_payload
+from platforms.slack.blocks import idempotency_key_of, render_payload
 from platforms.slack.client import PLATFORM, call, classify, web_client
 from platforms.slack.errors import BOT_GONE_CODES, SLACK_ERRORS
 from tokens.secret import reveal
@@ -24,6 +28,13 @@ from tokens.situations import Situation
 
 # Codes that say "this grant is gone" without saying whether the user or the app went away.
 REVOKED_CODES = frozenset({"token_revoked", "invalid_refresh_token"})
+# Looking a sent message up (``find_sent``): how far back when the caller names no start, and
+# how much of the DM is read at most. Newest first, so a recent send is on the first page.
+# (Slack holds apps distributed outside its Marketplace to 15 messages a page and one call a
+# minute: a DM with more than 15 messages since the send then answers "ask again later".)
+LOOKUP_WINDOW = timedelta(hours=24)
+HISTORY_PAGE_SIZE = 200
+HISTORY_PAGES = 3
 
 if TYPE_CHECKING:
     from tokens.models import Credential, Installation, PlatformAccount
@@ -112,18 +123,7 @@ class SlackAdapter(PlatformAdapter):
     def send(
         self, installation: Installation, account: PlatformAccount, message: Message
     ) -> SendResult:
-        credential = installation.credential if installation.credential_id else None
-        bot_token = reveal(credential.access_token) if credential else None
-        if not bot_token or not installation.is_active:
-            raise PlatformError(
-                Situation.APP_UNINSTALLED,
-                Evidence(
-                    platform=PLATFORM,
-                    endpoint="send",
-                    error="no_bot_token",
-                    description="Mio has no active bot installation in this Slack workspace.",
-                ),
-            )
+        bot_token = _bot_token(installation, "send")
         payload = self.render(message)
         try:
             # A DM: chat.postMessage to the user id opens (or reuses) the bot's IM with them.
@@ -141,6 +141,60 @@ class SlackAdapter(PlatformAdapter):
         return SendResult(
             message_id=str(response.get("ts") or ""),
             conversation_id=str(response.get("channel") or ""),
+        )
+
+    def find_sent(
+        self,
+        installation: Installation | None,
+        account: PlatformAccount,
+        key: str,
+        *,
+        since: datetime | None = None,
+    ) -> bool:
+        """Whether the bot's DM with ``account`` holds a Mio message carrying ``key``.
+
+        ``conversations.open`` names the DM ``send`` posts into (the bot's IM with the user;
+        it is resumed, never created twice), then ``conversations.history`` with
+        ``include_all_metadata`` reads it newest first from ``since`` (default: the last
+        ``LOOKUP_WINDOW``): the key travels in the message metadata (``blocks.render_payload``).
+        Needs the bot scopes ``im:write`` and ``im:history``. Raises ``PlatformError``:
+        transient when Slack cannot answer now; permanent when it cannot tell (the bot is
+        gone, a scope is missing, or more than ``HISTORY_PAGES`` pages are newer than
+        ``since``).
+        """
+        client = web_client(_bot_token(installation, "lookup"))
+        opened = call("lookup", lambda: client.conversations_open(users=account.upstream_user_id))
+        channel = opened.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        if not isinstance(channel_id, str) or not channel_id:
+            raise _lookup_failed("no_channel", "conversations.open answered ok without a DM id.")
+        oldest = _slack_ts(since or timezone.now() - LOOKUP_WINDOW)
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            page = call(
+                "lookup",
+                partial(
+                    client.conversations_history,
+                    channel=channel_id,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE_SIZE,
+                    cursor=cursor,
+                ),
+            )
+            messages = page.get("messages")
+            if not isinstance(messages, list):
+                raise _lookup_failed("no_messages", "conversations.history answered no list.")
+            if any(isinstance(m, dict) and idempotency_key_of(m) == key for m in messages):
+                return True
+            metadata = page.get("response_metadata")
+            cursor = metadata.get("next_cursor") if isinstance(metadata, dict) else None
+            if not page.get("has_more") or not cursor:
+                return False
+        raise _lookup_failed(
+            "history_too_long",
+            f"More than {HISTORY_PAGES * HISTORY_PAGE_SIZE} messages in the DM since "
+            f"{since or 'the lookup window began'}; not all of them were read.",
         )
 
     # --- OAuth ----------------------------------------------------------------------------------
@@ -167,6 +221,35 @@ class SlackAdapter(PlatformAdapter):
         if not isinstance(data, dict):
             data = {}
         return classify("relay", status, data, {}, raw)
+
+
+def _bot_token(installation: Installation | None, endpoint: str) -> str:
+    credential = installation.credential if installation and installation.credential_id else None
+    bot_token = reveal(credential.access_token) if credential else None
+    if not bot_token or installation is None or not installation.is_active:
+        raise PlatformError(
+            Situation.APP_UNINSTALLED,
+            Evidence(
+                platform=PLATFORM,
+                endpoint=endpoint,
+                error="no_bot_token",
+                description="Mio has no active bot installation in this Slack workspace.",
+            ),
+        )
+    return bot_token
+
+
+def _slack_ts(moment: datetime) -> str:
+    """A Slack timestamp (seconds.microseconds) for ``moment``."""
+    return f"{moment.timestamp():.6f}"
+
+
+def _lookup_failed(code: str, description: str) -> PlatformError:
+    """Slack answered, but not enough to say whether the message is there."""
+    return PlatformError(
+        Situation.UNKNOWN,
+        Evidence(platform=PLATFORM, endpoint="lookup", error=code, description=description),
+    )
 
 
 def _installation(tenant_id: int) -> Installation | None:

@@ -8,6 +8,7 @@ never makes Slack refuse the whole message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -101,6 +102,17 @@ def render_payload(message: Message) -> dict[str, Any]:
             event_payload={"idempotency_key": message.idempotency_key, "tone": message.tone},
         ).to_dict()
     return payload
+
+
+def idempotency_key_of(message: Mapping[str, Any]) -> str:
+    """The idempotency key a Mio message carries in its metadata, as ``conversations.history``
+    returns it with ``include_all_metadata``; "" for any other message (or none returned)."""
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT_TYPE:
+        return ""
+    payload = metadata.get("event_payload")
+    key = payload.get("idempotency_key") if isinstance(payload, dict) else None
+    return key if isinstance(key, str) else ""
 
 
 def fallback_text(message: Message) -> str:

@@ -17,6 +17,7 @@ import pytest
 import requests
 from django.utils import timezone
 
+from notifications.recovery import CannotAskNow, ask_platform
 from platforms.base import PlatformAdapter
 from platforms.messages import Action, Message
 from platforms.registry import get_adapter
@@ -56,6 +57,10 @@ SAMPLE = Message(
 class PlatformContract:
     platform: ClassVar[str]
     scripted_cases: ClassVar[list[ScriptCase]] = []
+    # An adapter that can look a sent message up (``find_sent``, see ``platforms.base``) says
+    # so here, and names the sandbox endpoint its lookup calls (scripted to fail below).
+    supports_lookup: ClassVar[bool] = False
+    lookup_endpoint: ClassVar[str] = ""
 
     # --- per platform ------------------------------------------------------------------------
     def validate_payload(self, payload: dict[str, Any]) -> None:
@@ -219,7 +224,63 @@ class PlatformContract:
         with pytest.raises(ValueError, match="state"):
             adapter.finish_oauth(start.flow, params, redirect_uri=redirect_uri)
 
+    # --- optional: looking a sent message up --------------------------------------------------
+    def test_it_declares_whether_it_can_look_a_sent_message_up(self, adapter) -> None:
+        assert callable(getattr(adapter, "find_sent", None)) == self.supports_lookup
+        if self.supports_lookup:
+            assert self.lookup_endpoint in get_fake(self.platform).endpoints
+
+    def test_it_finds_a_sent_message_by_its_key_and_no_other(
+        self, sandbox, adapter, account
+    ) -> None:
+        self._needs_lookup()
+        installation = self._installation(account)
+        key = SAMPLE.idempotency_key
+        assert ask_platform(adapter, installation, account, key) is False  # nothing sent yet
+        adapter.send(installation, account, SAMPLE)
+        assert ask_platform(adapter, installation, account, key) is True
+        # Keys are matched whole: a shorter or a longer one is another message.
+        assert ask_platform(adapter, installation, account, key[:-1]) is False
+        assert ask_platform(adapter, installation, account, key + "0") is False
+        assert ask_platform(adapter, installation, account, "contract-never-sent") is False
+
+    def test_it_reports_a_lookup_it_cannot_make_now(self, sandbox, adapter, account) -> None:
+        self._needs_lookup()
+        installation = self._installation(account)
+        adapter.send(installation, account, SAMPLE)
+        sandbox.script(
+            self.platform,
+            self.lookup_endpoint,
+            user=account.person.email,
+            status=503,
+            headers={"Retry-After": "5"},
+            body="{}",
+        )
+        with pytest.raises(CannotAskNow):
+            ask_platform(adapter, installation, account, SAMPLE.idempotency_key)
+        # The platform answers again: the message is there after all.
+        assert ask_platform(adapter, installation, account, SAMPLE.idempotency_key) is True
+
+    def test_it_cannot_tell_once_its_bot_is_refused(self, sandbox, adapter, account) -> None:
+        self._needs_lookup()
+        installation = self._installation(account)
+        adapter.send(installation, account, SAMPLE)
+        Credential.objects.filter(pk=installation.credential_id).update(
+            access_token="not-a-token-the-platform-issued"
+        )
+        installation = self._installation(account)
+        assert ask_platform(adapter, installation, account, SAMPLE.idempotency_key) is None
+
     # --- helpers ------------------------------------------------------------------------------
+    def _needs_lookup(self) -> None:
+        if not self.supports_lookup:
+            pytest.skip(f"{self.platform} cannot look a sent message up (no find_sent)")
+
+    def _installation(self, account: PlatformAccount) -> Installation:
+        return Installation.objects.select_related("credential").get(
+            tenant=account.person.tenant, platform=self.platform
+        )
+
     def _expire_access_token(self, account: PlatformAccount) -> Credential:
         credential = self.credential(account)
         Credential.objects.filter(pk=credential.pk).update(

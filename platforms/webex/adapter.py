@@ -19,7 +19,7 @@ import json
 import re
 import secrets
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode
 
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from tokens.models import Credential, Installation, PlatformAccount
 
 API = http.REAL_BASES["webex"]["api"]
+# How far back ``find_sent`` must see when the caller names no start.
+LOOKUP_WINDOW = timedelta(hours=24)
 # What Mio asks for: who the user is, and relaying their messages (kms decrypts content).
 SCOPES = [
     "spark:people_read",
@@ -142,22 +144,8 @@ class WebexAdapter(PlatformAdapter):
     def send(
         self, installation: Installation, account: PlatformAccount, message: Message
     ) -> SendResult:
-        bot_token = ""
-        if installation.credential_id and installation.credential is not None:
-            bot_token = reveal(installation.credential.access_token) or ""
-        bot_token = bot_token or self._app("bot_token")
-        if not installation.is_active or not bot_token:
-            raise PlatformError(
-                Situation.APP_UNINSTALLED,
-                Evidence(
-                    platform=self.key,
-                    endpoint="send",
-                    error="no_bot",
-                    description="The Mio bot is not installed (no active installation token).",
-                ),
-            )
         recipient = account.email or account.person.email
-        headers = {"Authorization": f"Bearer {bot_token}"}
+        headers = {"Authorization": f"Bearer {self._bot_token(installation, 'send')}"}
         if message.idempotency_key:
             # Webex keeps a client TrackingID with the request; a retry carries the same one.
             headers["TrackingID"] = (
@@ -174,6 +162,53 @@ class WebexAdapter(PlatformAdapter):
             raise self._error("send", response)
         body = parse_body(response.text)
         return SendResult(message_id=_str(body.get("id")), conversation_id=_str(body.get("roomId")))
+
+    def find_sent(
+        self,
+        installation: Installation | None,
+        account: PlatformAccount,
+        key: str,
+        *,
+        since: datetime | None = None,
+    ) -> bool:
+        """Whether the bot's 1:1 room with ``account`` holds a Mio card carrying ``key``.
+
+        ``GET /v1/messages/direct?personEmail=`` (the address ``send`` writes to) lists that
+        room's messages newest first, each with its card attachments; the key is the card
+        header's element id (``cards.idempotency_key_of``). The endpoint takes no paging
+        parameters; should Webex split the answer (a ``Link: rel="next"``), the first page
+        must reach back past ``since`` (default: the last ``LOOKUP_WINDOW``), else the answer
+        is "cannot tell". Raises ``PlatformError``: transient when Webex cannot answer now,
+        permanent when it cannot tell.
+        """
+        response = self._call(
+            "GET",
+            "/messages/direct",
+            "lookup",
+            params={"personEmail": account.email or account.person.email},
+            headers={"Authorization": f"Bearer {self._bot_token(installation, 'lookup')}"},
+        )
+        if response.status_code != 200:
+            raise self._error("lookup", response)
+        items = parse_body(response.text).get("items")
+        if not isinstance(items, list):
+            found = evidence("lookup", response.status_code, response.text, response.headers)
+            found.error, found.description = "no_items", "The direct messages answer has no list."
+            raise PlatformError(Situation.UNKNOWN, found)
+        messages = [item for item in items if isinstance(item, dict)]
+        if any(cards.idempotency_key_of(item) == key for item in messages):
+            return True
+        if "next" not in response.links:
+            return False
+        start = since or timezone.now() - LOOKUP_WINDOW
+        times = [_when(item.get("created")) for item in messages]
+        oldest = min((t for t in times if t is not None), default=None)
+        if oldest is not None and oldest < start:
+            return False  # the page reaches back past the send: it would be on it
+        found = evidence("lookup", response.status_code, "", response.headers)
+        found.error = "lookup_incomplete"
+        found.description = f"Webex split the direct messages; the first page ends after {start}."
+        raise PlatformError(Situation.UNKNOWN, found)
 
     # --- OAuth ----------------------------------------------------------------------------------
     def begin_oauth(self, *, redirect_uri: str, login_hint: str = "") -> OAuthStart:
@@ -289,6 +324,23 @@ class WebexAdapter(PlatformAdapter):
         limit = self.refresh_idle_limit
         return bool(last_used and limit and last_used <= now - limit)
 
+    def _bot_token(self, installation: Installation | None, endpoint: str) -> str:
+        bot_token = ""
+        if installation is not None and installation.credential_id:
+            bot_token = reveal(installation.credential.access_token) or ""
+        bot_token = bot_token or self._app("bot_token")
+        if installation is None or not installation.is_active or not bot_token:
+            raise PlatformError(
+                Situation.APP_UNINSTALLED,
+                Evidence(
+                    platform=self.key,
+                    endpoint=endpoint,
+                    error="no_bot",
+                    description="The Mio bot is not installed (no active installation token).",
+                ),
+            )
+        return bot_token
+
     def _app(self, name: str) -> str:
         return str(settings.PLATFORM_APPS["webex"].get(name) or "")
 
@@ -312,6 +364,15 @@ def _digest(token: str) -> str:
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _when(value: Any) -> datetime | None:
+    """Webex's ISO 8601 ``created`` ("2015-10-18T14:26:16.000Z"), or None."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _int(value: Any) -> int | None:

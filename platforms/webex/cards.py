@@ -14,6 +14,8 @@ from platforms.messages import Message
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.3"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# The card's header element id: this prefix, then the message's idempotency key.
+KEY_PREFIX = "mio-"
 # Webex refuses messages whose text exceeds 7439 bytes; stay well below it.
 MARKDOWN_LIMIT = 7000
 
@@ -50,7 +52,7 @@ def card(message: Message) -> dict[str, Any]:
     if message.idempotency_key:
         # The card carries the message's idempotency key, so a retried delivery is
         # recognisable in what Webex (and the sandbox) received.
-        header["id"] = f"mio-{message.idempotency_key}"
+        header["id"] = KEY_PREFIX + message.idempotency_key
     body: list[dict[str, Any]] = [
         header,
         {"type": "TextBlock", "text": message.text, "wrap": True, "spacing": "Medium"},
@@ -99,6 +101,20 @@ def markdown(message: Message) -> str:
     if len(text) > MARKDOWN_LIMIT:
         text = text[: MARKDOWN_LIMIT - 1] + "\u2026"
     return text
+
+
+def idempotency_key_of(message: dict[str, Any]) -> str:
+    """The idempotency key a Mio card carries (its header's element id), read from a message as
+    Webex lists it (``attachments[].content``); "" for any other message."""
+    attachments = message.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        content = attachment.get("content") if isinstance(attachment, dict) else None
+        body = content.get("body") if isinstance(content, dict) else None
+        for element in body if isinstance(body, list) else []:
+            element_id = element.get("id") if isinstance(element, dict) else None
+            if isinstance(element_id, str) and element_id.startswith(KEY_PREFIX):
+                return element_id[len(KEY_PREFIX) :]
+    return ""
 
 
 def payload(message: Message) -> dict[str, Any]:

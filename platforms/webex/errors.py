@@ -30,6 +30,7 @@ INTEGRATIONS = "https://developer.webex.com/docs/integrations"
 API_BASICS = "https://developer.webex.com/docs/api/basics"  # "HTTP Response Codes" table
 PEOPLE_ME = "https://developer.webex.com/docs/api/v1/people/get-my-own-details"
 MESSAGES = "https://developer.webex.com/docs/api/v1/messages/create-a-message"
+LIST_DIRECT = "https://developer.webex.com/docs/api/v1/messages/list-direct-messages"
 AUTHORIZATIONS = "https://developer.webex.com/docs/api/v1/authorizations"
 CONTROL_HUB_INTEGRATIONS = (
     "https://help.webex.com/en-us/article/igy96e/"
@@ -91,6 +92,9 @@ WEBEX_ERRORS = ErrorTable(
         # No such person to message.
         ErrorRule("send:404", S.USER_DELETED, MESSAGES),
         ErrorRule("send:423", S.TRANSIENT, API_BASICS),
+        # --- GET /v1/messages/direct with the bot's token (lookup: did a send arrive?) ---
+        ErrorRule("lookup:401", S.APP_UNINSTALLED, LIST_DIRECT),
+        ErrorRule("lookup:423", S.TRANSIENT, API_BASICS),
         # --- relayed user calls (on-use detection) ---
         ErrorRule("relay:401", S.ACCESS_TOKEN_EXPIRED, API_BASICS),
         ErrorRule("relay:403", S.INSUFFICIENT_SCOPE, API_BASICS),

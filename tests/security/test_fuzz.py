@@ -79,6 +79,8 @@ FAKES = [
     "sandbox/slack/api/oauth.v2.access",
     "sandbox/slack/api/chat.postMessage",
     "sandbox/slack/api/users.info",
+    "sandbox/slack/api/conversations.open",
+    "sandbox/slack/api/conversations.history",
     "sandbox/slack/api/<str:method>",
     "sandbox/slack/oauth/v2/authorize",
     "sandbox/teams/login/<str:tenant>/oauth2/v2.0/authorize",

@@ -21,6 +21,8 @@ def _token(code: str, expected: str, status: int = 200) -> ScriptCase:
 
 class TestSlackContract(PlatformContract):
     platform = "slack"
+    supports_lookup = True
+    lookup_endpoint = "history"
     scripted_cases = [
         # auth.test (the probe): Slack's HTTP 200 + ok:false answers.
         _probe("invalid_auth", "grant_revoked"),

@@ -32,6 +32,8 @@ def oauth(status: int, code: str, expected: str, message: str = "refused") -> Sc
 
 class TestWebexContract(PlatformContract):
     platform = "webex"
+    supports_lookup = True
+    lookup_endpoint = "direct"
     scripted_cases = [
         # --- the token endpoint, POST /v1/access_token ---
         oauth(

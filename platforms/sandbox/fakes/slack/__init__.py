@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from django.urls import URLPattern, URLResolver, path
 
 from platforms.sandbox.fakes.base import FakePlatform
-from platforms.sandbox.fakes.slack import api, consent, inbox, state
+from platforms.sandbox.fakes.slack import api, consent, history, inbox, state
 from platforms.sandbox.fakes.slack import events as pushes
 from platforms.sandbox.models import SandboxMessage, SandboxUser
 
@@ -37,6 +37,8 @@ class SlackFake(FakePlatform):
         "probe": "POST api/auth.test: identity of a user or bot token",
         "send": "POST api/chat.postMessage: the bot's DM (user = the recipient)",
         "profile": "POST api/users.info: a user's profile (email) after sign-in",
+        "open": "POST api/conversations.open: the bot's DM with a user (users = their id)",
+        "history": "GET api/conversations.history: a DM's messages (user = the DM's person)",
         "authorize": "GET/POST oauth/v2/authorize: the consent page",
     }
     events: ClassVar[dict[str, str]] = pushes.EVENTS
@@ -47,6 +49,12 @@ class SlackFake(FakePlatform):
             path("api/oauth.v2.access", api.oauth_v2_access, name="oauth-v2-access"),
             path("api/chat.postMessage", api.chat_post_message, name="chat-post-message"),
             path("api/users.info", api.users_info, name="users-info"),
+            path("api/conversations.open", history.conversations_open, name="conversations-open"),
+            path(
+                "api/conversations.history",
+                history.conversations_history,
+                name="conversations-history",
+            ),
             path("api/<str:method>", api.unknown_method, name="unknown-method"),
             path("oauth/v2/authorize", consent.authorize, name="authorize"),
         ]

@@ -12,7 +12,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 from django.conf import settings
@@ -248,13 +247,14 @@ def chat_post_message(request: HttpRequest) -> HttpResponse:
     raw = request.body.decode("utf-8", "replace")
     if request.content_type != "application/json":
         raw = json.dumps(params)
-    core.deliver(PLATFORM, recipient.email, raw)
-    ts = f"{time.time():.6f}"
+    delivered = core.deliver(PLATFORM, recipient.email, raw)
+    # The stored message's time is its ts: conversations.history names it the same way.
+    ts = state.ts_of(delivered.at)
     bot_user = token.meta.get("bot_user_id") or (token.user.upstream_id if token.user else "")
     return answer(
         {
             "ok": True,
-            "channel": state.slack_id("D", recipient.workspace_id, recipient.upstream_id),
+            "channel": state.dm_id(recipient),
             "ts": ts,
             "message": {
                 "type": "message",

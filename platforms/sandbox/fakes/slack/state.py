@@ -11,7 +11,8 @@ import base64
 import hashlib
 import secrets
 import string
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import JsonResponse
@@ -122,7 +123,7 @@ def mint_user_tokens(user: SandboxUser, scopes: list[str] | None = None) -> dict
 
 
 def mint_bot_token(workspace_id: str) -> dict[str, Any]:
-    bot_user_id = slack_id("U", workspace_id, "mio-bot")
+    bot_user_id = bot_user(workspace_id)
     meta = {
         "workspace_id": workspace_id,
         "bot_user_id": bot_user_id,
@@ -135,6 +136,33 @@ def mint_bot_token(workspace_id: str) -> dict[str, Any]:
 
 def bot_id(workspace_id: str) -> str:
     return slack_id("B", workspace_id, "mio-bot")
+
+
+def bot_user(workspace_id: str) -> str:
+    """The Mio bot's user id (``U…``) in that workspace."""
+    return slack_id("U", workspace_id, "mio-bot")
+
+
+def dm_id(user: SandboxUser) -> str:
+    """The bot's IM with ``user`` (``D…``): what chat.postMessage and conversations.open name."""
+    return slack_id("D", user.workspace_id, user.upstream_id)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ts_of(moment: datetime) -> str:
+    """A Slack message timestamp ("1700000000.123456"), exact to the microsecond."""
+    micros = (moment - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def moment_of(ts: str) -> datetime:
+    """The inverse of ``ts_of``; ValueError for anything that is not a Slack timestamp."""
+    try:
+        return _EPOCH + timedelta(microseconds=int(Decimal(ts.strip()) * 1_000_000))
+    except (InvalidOperation, AttributeError, OverflowError) as exc:  # NaN is a ValueError
+        raise ValueError(f"not a timestamp: {ts!r}") from exc
 
 
 def mint_code(user: SandboxUser, meta: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from django.urls import path
 
 from platforms.sandbox import core
 from platforms.sandbox.fakes.base import FakePlatform
-from platforms.sandbox.fakes.webex.api import access_token, messages, people_me
+from platforms.sandbox.fakes.webex.api import access_token, direct_messages, messages, people_me
 from platforms.sandbox.fakes.webex.consent import authorize
 from platforms.sandbox.fakes.webex.inbox import card_view
 from platforms.sandbox.fakes.webex.shapes import (
@@ -47,6 +47,7 @@ class WebexFake(FakePlatform):
         "token": "POST /v1/access_token: authorization code exchange and refresh",
         "probe": "GET /v1/people/me: the identity call",
         "send": "POST /v1/messages: the bot's direct message",
+        "direct": "GET /v1/messages/direct: the bot's 1:1 room with a person (user = them)",
         "authorize": "GET/POST /v1/authorize: the consent page",
     }
 
@@ -55,6 +56,7 @@ class WebexFake(FakePlatform):
             path("api/authorize", authorize, name="authorize"),
             path("api/access_token", access_token, name="access-token"),
             path("api/people/me", people_me, name="people-me"),
+            path("api/messages/direct", direct_messages, name="messages-direct"),
             path("api/messages", messages, name="messages"),
         ]
 

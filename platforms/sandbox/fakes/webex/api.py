@@ -35,7 +35,7 @@ from platforms.sandbox.fakes.webex.shapes import (
     unavailable,
     webex_id,
 )
-from platforms.sandbox.models import SandboxToken, SandboxUser
+from platforms.sandbox.models import SandboxMessage, SandboxToken, SandboxUser
 
 
 # --- the token endpoint ------------------------------------------------------------------------
@@ -183,30 +183,73 @@ def messages(request: HttpRequest) -> HttpResponse:
         return error(400, problem)
     if not SandboxUser.objects.filter(platform=KEY, email__iexact=recipient).exists():
         return error(404, f"Could not find a person with the email {recipient}.")
-    core.deliver(
+    delivered = core.deliver(
         KEY,
         recipient,
         request.body.decode("utf-8"),
         kind="card" if body.get("attachments") else "message",
     )
-    response = ok(
-        {
-            "id": webex_id("MESSAGE", uuid.uuid4()),
-            "roomId": webex_id("ROOM", uuid.uuid5(uuid.NAMESPACE_URL, f"{bot.pk}:{recipient}")),
-            "roomType": "direct",
-            "toPersonEmail": recipient,
-            "markdown": body.get("markdown", ""),
-            "text": body.get("text") or body.get("markdown", ""),
-            "personId": bot_id(),
-            "personEmail": BOT_EMAIL,
-            "attachments": body.get("attachments", []),
-            "created": timezone.now().isoformat(timespec="milliseconds"),
-        }
-    )
+    response = ok({**as_listed(delivered, bot, body), "toPersonEmail": recipient})
     # Webex keeps (and echoes) the caller's TrackingID: a retried send shows the same one.
     if request.headers.get("TrackingID"):
         response["TrackingID"] = request.headers["TrackingID"][:200]
     return response
+
+
+@csrf_exempt
+def direct_messages(request: HttpRequest) -> HttpResponse:
+    """``GET /v1/messages/direct?personEmail=|personId=``: the caller's 1:1 room with that
+    person, newest first, each message with its card attachments (Webex lists them)."""
+    email, person_id = request.GET.get("personEmail", ""), request.GET.get("personId", "")
+    people = SandboxUser.objects.filter(platform=KEY)
+    person = (
+        people.filter(email__iexact=email).first()
+        if email
+        else people.filter(upstream_id=person_id).first()
+        if person_id
+        else None
+    )
+    if answer := core.intercept(request, KEY, "direct", person.email if person else email):
+        return answer
+    if request.method != "GET":
+        return error(405, "Method Not Allowed")
+    bot = core.find(KEY, S.BOT, core.bearer(request))
+    if not core.usable(bot):
+        return error(401, UNAUTHORIZED_TEXT)
+    assert bot is not None
+    if not email and not person_id:
+        return error(400, "Either personId or personEmail must be specified.")
+    if person is None:
+        return error(404, f"Could not find a person with the {'email' if email else 'id'} given.")
+    room = SandboxMessage.objects.filter(platform=KEY, recipient=person.email.lower())
+    items = [as_listed(m, bot, _stored(m.payload)) for m in room.order_by("-at", "-pk")]
+    return ok({"items": items})
+
+
+def _stored(payload: str) -> dict[str, Any]:
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def as_listed(delivered: SandboxMessage, bot: SandboxToken, body: dict[str, Any]) -> dict[str, Any]:
+    """A delivered message as Webex shows it (create answer, list items): ids, room, author."""
+    attachments = body.get("attachments")
+    return {
+        "id": webex_id("MESSAGE", uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox:{delivered.pk}")),
+        "roomId": webex_id(
+            "ROOM", uuid.uuid5(uuid.NAMESPACE_URL, f"{bot.pk}:{delivered.recipient}")
+        ),
+        "roomType": "direct",
+        "markdown": str(body.get("markdown") or ""),
+        "text": str(body.get("text") or body.get("markdown") or ""),
+        "personId": bot_id(),
+        "personEmail": BOT_EMAIL,
+        "attachments": attachments if isinstance(attachments, list) else [],
+        "created": delivered.at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
 
 
 def _message_problem(body: dict[str, Any]) -> str:
