@@ -130,7 +130,12 @@ class ResyncLink(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["person", "account", "-created_at"], name="resync_latest")]
+        indexes = [
+            models.Index(fields=["person", "account", "-created_at"], name="resync_latest"),
+            # Retention reads used and expired links by age (accounts.retention).
+            models.Index(fields=["used_at"], name="resync_used"),
+            models.Index(fields=["expires_at"], name="resync_expires"),
+        ]
 
     def __str__(self) -> str:
         return f"Re-sync link #{self.pk} for {self.person_id} ({self.account_id})"

@@ -73,6 +73,8 @@ class Incident(models.Model):
             models.Index(fields=["tenant", "status", "platform"], name="incident_tenant"),
             models.Index(fields=["status", "situation"], name="incident_situation"),
             models.Index(fields=["status", "prompted_at"], name="incident_prompted"),
+            # Retention reads resolved incidents by age (notifications.retention).
+            models.Index(fields=["status", "resolved_at"], name="incident_resolved"),
         ]
 
     def __str__(self) -> str:
@@ -187,6 +189,8 @@ class OutboxMessage(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            # Retention reads finished digests (no incident) by age.
+            models.Index(fields=["incident", "created_at"], name="outbox_age"),
             models.Index(fields=["status", "claimed_until"], name="outbox_stuck"),
             models.Index(fields=["incident", "kind"], name="outbox_incident"),
         ]
