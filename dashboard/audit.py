@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.models import Tenant
 from dashboard.models import AuditEntry
+from mio_heal import clientip
 
 # An action over "all N rows" of a big table records this many objects one by one; every entry
 # then says how many were selected.
@@ -29,8 +30,8 @@ ADMIN_ACTIONS: dict[str, str] = {}
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a forwarded header is client-controlled unless a trusted proxy sets it.
-    return request.META.get("REMOTE_ADDR") or None
+    # Forwarded headers count only as far as the operator trusts its proxies (mio_heal.clientip).
+    return clientip.client_ip(request) or None
 
 
 def _entry(

@@ -162,6 +162,17 @@ ACCOUNT_ADAPTER = "dashboard.login.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "dashboard.login.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
+# --- the client's address and the rate-limit counters --------------------------------------------
+# Behind proxies, REMOTE_ADDR is the proxy's: say how the client's address reaches us, and every
+# per-address limit (sign-in, fresh links) and the audit log use it (mio_heal.clientip, through
+# allauth's reading of these settings). Either the number of proxies that append to
+# X-Forwarded-For, or a header one trusted proxy sets (e.g. CF-Connecting-IP). Never both.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
+# The counters live in the cache: per process by default; several web processes share them
+# through CACHE_URL (e.g. redis://127.0.0.1:6379/1).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # --- email (the last-resort prompt channel) ---------------------------------------------------
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Person, ResyncLink
 from accounts.resync import links
+from mio_heal.clientip import client_ip
 from notifications import services
 from notifications.texts import users
 from platforms.base import CheckOutcome, Identity
@@ -255,15 +256,15 @@ def fresh(request: HttpRequest, token: str) -> HttpResponse:
 def fresh_by_email(request: HttpRequest) -> HttpResponse:
     """From the invalid-link page: the same answer whoever asks, so it reveals nobody.
 
-    The per-address limit here is a first line in this process's cache; what holds across
-    processes and addresses is the per-person limit in the database, which
+    The per-address limit here is a first line in the cache (per process unless ``CACHE_URL``
+    names a shared one); what holds across processes and addresses is the per-person limit in
+    the database, which
     ``services.request_fresh_link`` applies (``FRESH_LINKS_PER_HOUR``).
     """
     email = str(request.POST.get("email", "")).strip().lower()
     if "@" not in email or len(email) > 254:
         return problem(request, "invalid", status=400, email_error=True)
-    ip = request.META.get("REMOTE_ADDR", "")
-    key = f"mio-resync-fresh:{ip}"
+    key = f"mio-resync-fresh:{client_ip(request)}"
     cache.add(key, 0, timeout=3600)
     if cache.incr(key) > EMAIL_REQUESTS_PER_HOUR:
         return render(request, "accounts/resync_fresh.html", {"outcome": "too_soon"}, status=429)
