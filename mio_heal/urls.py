@@ -20,6 +20,7 @@ urlpatterns = [
     path("hooks/", include("platforms.hooks_urls")),
     path("api/", include("tokens.api_urls")),
     path("resync/", include("accounts.urls")),
+    path("install/slack/", include("platforms.slack.install_urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

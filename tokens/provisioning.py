@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Person, Tenant
 from platforms.base import TokenGrant, store_grant
@@ -42,7 +44,9 @@ def record_installation(
     """Record Mio's bot installed in ``tenant``'s workspace on ``platform``.
 
     ``bot`` is what the platform's install flow hands over: ``bot_token`` (Slack, Webex; Teams
-    and Zoom bots have none), ``bot_user_id``, and ``service_url`` (Teams). A tenant has one
+    and Zoom bots have none), ``bot_user_id``, and ``service_url`` (Teams); with Slack's token
+    rotation also ``refresh_token``, ``expires_in`` (seconds) and ``scopes``, so the adapter
+    can refresh the bot token before it lapses (12 hours). A tenant has one
     installation per platform, so installing again updates it rather than adding a second:
     a reinstall's new bot token replaces the old one (which the platform revoked with the
     uninstall), and the bot's credential starts over unchecked, as a new one does.
@@ -55,7 +59,15 @@ def record_installation(
     credential = installation.credential or Credential(
         tenant=tenant, platform=platform, kind=Credential.Kind.BOT
     )
+    now = timezone.now()
     credential.access_token = bot.get("bot_token") or None  # encrypted by the field
+    # A reinstall without rotation clears what an earlier rotating install left behind.
+    credential.refresh_token = bot.get("refresh_token") or None  # encrypted by the field
+    credential.refresh_token_issued_at = now if credential.refresh_token else None
+    expires_in = _seconds(bot.get("expires_in"))
+    credential.expires_at = now + timedelta(seconds=expires_in) if expires_in else None
+    if scopes := bot.get("scopes"):
+        credential.scopes = [str(s) for s in scopes]
     credential.state = CredentialState.UNCHECKED
     credential.situation = ""
     credential.save()
@@ -66,6 +78,14 @@ def record_installation(
     installation.credential = credential
     installation.save()
     return installation
+
+
+def _seconds(value: Any) -> int | None:
+    try:
+        seconds = int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds and seconds > 0 else None
 
 
 def grant_from_dict(data: dict) -> TokenGrant:

@@ -4,11 +4,18 @@ Slack (with token rotation on) issues user access tokens ``xoxe.xoxp-1-…`` tha
 single-use refresh tokens ``xoxe-1-…``: redeeming one revokes it, so the new one is stored the
 moment it arrives (the base class's ``refresh`` does that under the credential's lock). Refresh
 tokens do not expire from disuse, so there is no idle limit to refresh ahead of.
+
+The bot token rotates the same way once the app is installed with rotation on (``xoxe.xoxb-1-…``,
+12 hours, with its own refresh token): ``send`` and ``find_sent`` refresh it on use when it is
+within ``EXPIRY_MARGIN`` of expiry (``_bot_token``), through the same locked ``refresh``, so
+concurrent sends redeem the single-use refresh token once. A bot token from an install without
+rotation has neither expiry nor refresh token and is used as it is.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -23,6 +30,8 @@ from platforms.slack import oauth
 from platforms.slack.blocks import idempotency_key_of, render_payload
 from platforms.slack.client import PLATFORM, call, classify, web_client
 from platforms.slack.errors import BOT_GONE_CODES, SLACK_ERRORS
+from tokens.locking import LockBusy
+from tokens.models import Credential
 from tokens.secret import reveal
 from tokens.situations import Situation
 
@@ -37,7 +46,7 @@ HISTORY_PAGE_SIZE = 200
 HISTORY_PAGES = 3
 
 if TYPE_CHECKING:
-    from tokens.models import Credential, Installation, PlatformAccount
+    from tokens.models import Installation, PlatformAccount
 
 
 class SlackAdapter(PlatformAdapter):
@@ -63,21 +72,16 @@ class SlackAdapter(PlatformAdapter):
             )
         except PlatformError as err:
             if err.evidence.error in REVOKED_CODES:
+                if credential.kind == Credential.Kind.BOT:
+                    # The bot's own grant is refused: the app left the workspace (or its
+                    # install was revoked); an admin installs it again.
+                    raise PlatformError(Situation.APP_UNINSTALLED, err.evidence) from None
                 raise self._revoked_why(credential, err) from None
             raise
         try:
             return oauth.grant_from_refresh(response)
         except (KeyError, TypeError):
-            raise PlatformError(
-                Situation.UNKNOWN,
-                Evidence(
-                    platform=PLATFORM,
-                    endpoint="token",
-                    http_status=response.status_code,
-                    error="malformed_refresh_answer",
-                    description="oauth.v2.access answered ok without an access token.",
-                ),
-            ) from None
+            raise oauth.malformed(response, "malformed_refresh_answer", "an access token") from None
 
     def probe(self, credential: Credential, access_token: str) -> Identity:
         try:
@@ -98,15 +102,19 @@ class SlackAdapter(PlatformAdapter):
         is (they sign in again).
         """
         installation = _installation(credential.tenant_id)
-        bot_token = reveal(installation.credential.access_token) if installation else None
-        if not bot_token:
-            return err
         try:
+            # Refreshed first if it rotates and is due, so an expired bot token says nothing.
+            bot_token = self._bot_token(installation, "probe")
             call("probe", lambda: web_client(bot_token).auth_test())
         except PlatformError as bot_err:
+            if bot_err.evidence.error == "no_bot_token":
+                return err
             if bot_err.transient:
                 return bot_err  # cannot tell yet; the engine retries with backoff
-            if bot_err.evidence.error in BOT_GONE_CODES:
+            if (
+                bot_err.situation == Situation.APP_UNINSTALLED  # its refresh token refused
+                or bot_err.evidence.error in BOT_GONE_CODES
+            ):
                 evidence = replace(
                     err.evidence,
                     description=err.evidence.description
@@ -123,14 +131,18 @@ class SlackAdapter(PlatformAdapter):
     def send(
         self, installation: Installation, account: PlatformAccount, message: Message
     ) -> SendResult:
-        bot_token = _bot_token(installation, "send")
         payload = self.render(message)
         try:
             # A DM: chat.postMessage to the user id opens (or reuses) the bot's IM with them.
-            response = call(
+            # A refused expired token posted nothing, so the retry after a refresh is safe.
+            response = self._as_bot(
+                installation,
                 "send",
-                lambda: web_client(bot_token).chat_postMessage(
-                    channel=account.upstream_user_id, unfurl_links=False, **payload
+                lambda token: call(
+                    "send",
+                    lambda: web_client(token).chat_postMessage(
+                        channel=account.upstream_user_id, unfurl_links=False, **payload
+                    ),
                 ),
             )
         except PlatformError as err:
@@ -162,7 +174,7 @@ class SlackAdapter(PlatformAdapter):
         gone, a scope is missing, or more than ``HISTORY_PAGES`` pages are newer than
         ``since``).
         """
-        client = web_client(_bot_token(installation, "lookup"))
+        client = web_client(self._bot_token(installation, "lookup"))
         opened = call("lookup", lambda: client.conversations_open(users=account.upstream_user_id))
         channel = opened.get("channel")
         channel_id = channel.get("id") if isinstance(channel, dict) else None
@@ -197,6 +209,53 @@ class SlackAdapter(PlatformAdapter):
             f"{since or 'the lookup window began'}; not all of them were read.",
         )
 
+    # --- the bot token ----------------------------------------------------------------------------
+    def _bot_token(
+        self, installation: Installation | None, endpoint: str, *, stale: bool = False
+    ) -> str:
+        """The installation's bot token, refreshed first when it is (about to be) expired.
+
+        ``stale``: Slack just refused the stored token as expired (a clock ahead of ours), so
+        refresh whatever its expiry says. Raises ``PlatformError``: ``APP_UNINSTALLED`` when
+        there is no active bot or Slack refuses its refresh token, transient when the refresh
+        cannot be done now (Slack, or another worker holding the lock for too long).
+        """
+        if installation is None or not installation.credential_id or not installation.is_active:
+            raise _no_bot(endpoint)
+        credential = installation.credential
+        if credential is None:
+            raise _no_bot(endpoint)
+        if credential.refresh_token and (stale or self._expiring(credential)):
+            try:
+                credential = self.refresh(credential)
+            except LockBusy:
+                raise PlatformError(
+                    Situation.TRANSIENT,
+                    Evidence(
+                        platform=PLATFORM,
+                        endpoint="token",
+                        error="refresh_locked",
+                        description="Another worker is refreshing the bot token; try again.",
+                    ),
+                ) from None
+            installation.credential = credential  # later calls in this run see the new token
+        bot_token = reveal(credential.access_token)
+        if not bot_token:
+            raise _no_bot(endpoint)
+        return bot_token
+
+    def _as_bot(self, installation: Installation, endpoint: str, use: Callable[[str], Any]) -> Any:
+        """``use(bot_token)``; once more with a refreshed token if Slack says it expired."""
+        try:
+            return use(self._bot_token(installation, endpoint))
+        except PlatformError as err:
+            credential = installation.credential if installation.credential_id else None
+            if err.situation != Situation.ACCESS_TOKEN_EXPIRED or not (
+                credential and credential.refresh_token
+            ):
+                raise
+        return use(self._bot_token(installation, endpoint, stale=True))
+
     # --- OAuth ----------------------------------------------------------------------------------
     def begin_oauth(self, *, redirect_uri: str, login_hint: str = "") -> OAuthStart:
         return oauth.begin(redirect_uri=redirect_uri, login_hint=login_hint)
@@ -223,20 +282,16 @@ class SlackAdapter(PlatformAdapter):
         return classify("relay", status, data, {}, raw)
 
 
-def _bot_token(installation: Installation | None, endpoint: str) -> str:
-    credential = installation.credential if installation and installation.credential_id else None
-    bot_token = reveal(credential.access_token) if credential else None
-    if not bot_token or installation is None or not installation.is_active:
-        raise PlatformError(
-            Situation.APP_UNINSTALLED,
-            Evidence(
-                platform=PLATFORM,
-                endpoint=endpoint,
-                error="no_bot_token",
-                description="Mio has no active bot installation in this Slack workspace.",
-            ),
-        )
-    return bot_token
+def _no_bot(endpoint: str) -> PlatformError:
+    return PlatformError(
+        Situation.APP_UNINSTALLED,
+        Evidence(
+            platform=PLATFORM,
+            endpoint=endpoint,
+            error="no_bot_token",
+            description="Mio has no active bot installation in this Slack workspace.",
+        ),
+    )
 
 
 def _slack_ts(moment: datetime) -> str:

@@ -1,8 +1,11 @@
-"""Slack's OAuth v2 for a user token: authorize URL (state + PKCE) and the code exchange.
+"""Slack's OAuth v2: a user's sign-in (user token) and "Add to Slack" (the workspace's bot token).
 
-slack-sdk's ``AuthorizeUrlGenerator`` builds the URL and ``WebClient.oauth_v2_access`` redeems
-the code. Slack's ``oauth.v2.access`` documents ``code_verifier`` ("used for PKCE"), so the flow
-sends an S256 challenge as well as the state; a stolen code is useless without the verifier.
+Both are one authorize URL (state + PKCE) and one code exchange; they differ in the scopes asked
+for (``user_scope`` vs ``scope``) and in where the answer puts the token (``authed_user`` vs the
+top level, with ``bot_user_id``). slack-sdk's ``AuthorizeUrlGenerator`` builds the URL and
+``WebClient.oauth_v2_access`` redeems the code. Slack's ``oauth.v2.access`` documents
+``code_verifier`` ("used for PKCE"), so the flow sends an S256 challenge as well as the state;
+a stolen code is useless without the verifier.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -26,6 +30,36 @@ from tokens.situations import Situation
 
 # What Mio relays as the user: post, read DMs, and resolve people (email) across platforms.
 USER_SCOPES = ["chat:write", "im:history", "users:read", "users:read.email"]
+# What the Mio bot needs: DM people (chat:write, im:write), find them (users:read), and read its
+# own DMs back to tell whether a cut-off send arrived (im:history; the adapter's find_sent).
+BOT_SCOPES = ["chat:write", "users:read", "im:write", "im:history"]
+
+
+@dataclass
+class BotInstall:
+    """What "Add to Slack" returned: the workspace and the bot's (rotating) token."""
+
+    team_id: str
+    team_name: str
+    bot_token: str
+    bot_user_id: str
+    refresh_token: str | None = None
+    expires_in: int | None = None
+    scopes: list[str] = field(default_factory=list)
+    installer_id: str = ""
+
+    def __repr__(self) -> str:  # never print tokens
+        return f"<BotInstall team={self.team_id!r} bot={self.bot_user_id!r}>"
+
+    def as_bot(self) -> dict[str, Any]:
+        """The mapping ``tokens.provisioning.record_installation`` stores."""
+        return {
+            "bot_token": self.bot_token,
+            "bot_user_id": self.bot_user_id,
+            "refresh_token": self.refresh_token,
+            "expires_in": self.expires_in,
+            "scopes": self.scopes,
+        }
 
 
 def app() -> dict[str, str]:
@@ -33,13 +67,34 @@ def app() -> dict[str, str]:
 
 
 def begin(*, redirect_uri: str, login_hint: str = "") -> OAuthStart:
-    state = secrets.token_urlsafe(32)
+    return _begin(
+        redirect_uri=redirect_uri,
+        state=secrets.token_urlsafe(32),
+        login_hint=login_hint,
+        user_scopes=USER_SCOPES,
+    )
+
+
+def begin_install(*, redirect_uri: str, state: str) -> OAuthStart:
+    """ "Add to Slack": the bot scopes, with the caller's ``state`` (the install signs its own)."""
+    return _begin(redirect_uri=redirect_uri, state=state, bot_scopes=BOT_SCOPES)
+
+
+def _begin(
+    *,
+    redirect_uri: str,
+    state: str,
+    login_hint: str = "",
+    user_scopes: list[str] | None = None,
+    bot_scopes: list[str] | None = None,
+) -> OAuthStart:
     verifier = secrets.token_urlsafe(64)  # 86 characters: inside RFC 7636's 43..128
     generator = AuthorizeUrlGenerator(
         client_id=app()["client_id"],
         # The generator pastes redirect_uri in verbatim; encoded, a query string in it survives.
         redirect_uri=quote(redirect_uri, safe=""),
-        user_scopes=USER_SCOPES,
+        scopes=bot_scopes,
+        user_scopes=user_scopes,
         authorization_url=base_url(PLATFORM, "oauth") + "/v2/authorize",
     )
     extra = {"code_challenge": challenge_of(verifier), "code_challenge_method": "S256"}
@@ -53,6 +108,59 @@ def begin(*, redirect_uri: str, login_hint: str = "") -> OAuthStart:
 
 
 def finish(flow: dict[str, Any], params: dict[str, str], *, redirect_uri: str) -> TokenGrant:
+    response = _exchange(flow, params, redirect_uri=redirect_uri)
+    user = response.get("authed_user") or {}
+    if not user.get("access_token") or not user.get("id"):
+        raise malformed(response, "no_user_token", "a user token (authed_user)")
+    return TokenGrant(
+        access_token=user["access_token"],
+        refresh_token=user.get("refresh_token"),
+        expires_in=_int(user.get("expires_in")),
+        scopes=_scopes(user.get("scope")),
+        upstream_user_id=user["id"],
+        workspace_id=str((response.get("team") or {}).get("id") or ""),
+        email=_email_of(user["access_token"], user["id"]),
+    )
+
+
+def finish_install(
+    flow: dict[str, Any], params: dict[str, str], *, redirect_uri: str
+) -> BotInstall:
+    """Check state, exchange the code; the bot's token, workspace and (rotation) refresh token.
+
+    Raises ValueError for an answer that is not this install's, PlatformError for Slack's
+    refusals (``access_denied`` when the installer declined) and for an answer without a bot.
+    """
+    response = _exchange(flow, params, redirect_uri=redirect_uri)
+    team = response.get("team") or {}
+    token, bot_user_id = response.get("access_token"), response.get("bot_user_id")
+    team_id = team.get("id") if isinstance(team, dict) else None
+    if (
+        response.get("token_type") != "bot"
+        or not isinstance(token, str)
+        or not token
+        or not isinstance(bot_user_id, str)
+        or not bot_user_id
+        or not isinstance(team_id, str)
+        or not team_id
+    ):
+        raise malformed(response, "no_bot_token", "a bot token, bot user or workspace")
+    refresh_token = response.get("refresh_token")
+    installer = response.get("authed_user") or {}
+    return BotInstall(
+        team_id=team_id[:128],
+        team_name=str(team.get("name") or "")[:255],
+        bot_token=token,
+        bot_user_id=bot_user_id[:128],
+        refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
+        expires_in=_int(response.get("expires_in")),
+        scopes=_scopes(response.get("scope")),
+        installer_id=str(installer.get("id") or "")[:128] if isinstance(installer, dict) else "",
+    )
+
+
+def _exchange(flow: dict[str, Any], params: dict[str, str], *, redirect_uri: str) -> Any:
+    """The authorize step's answer checked, then its code redeemed (``oauth.v2.access``)."""
     expected, answered = str(flow.get("state") or ""), str(params.get("state") or "")
     if not expected or not answered or not hmac.compare_digest(expected, answered):
         raise ValueError("OAuth state mismatch: the answer does not belong to this sign-in")
@@ -71,7 +179,7 @@ def finish(flow: dict[str, Any], params: dict[str, str], *, redirect_uri: str) -
     if not code:
         raise ValueError("the OAuth answer carries neither a code nor an error")
     app_config = app()
-    response = call(
+    return call(
         "token",
         lambda: web_client().oauth_v2_access(
             client_id=app_config["client_id"],
@@ -80,27 +188,6 @@ def finish(flow: dict[str, Any], params: dict[str, str], *, redirect_uri: str) -
             redirect_uri=redirect_uri,
             code_verifier=flow.get("code_verifier"),
         ),
-    )
-    user = response.get("authed_user") or {}
-    if not user.get("access_token") or not user.get("id"):
-        raise PlatformError(
-            Situation.UNKNOWN,
-            Evidence(
-                platform=PLATFORM,
-                endpoint="token",
-                http_status=response.status_code,
-                error="no_user_token",
-                description="oauth.v2.access returned no user token (authed_user).",
-            ),
-        )
-    return TokenGrant(
-        access_token=user["access_token"],
-        refresh_token=user.get("refresh_token"),
-        expires_in=_int(user.get("expires_in")),
-        scopes=_scopes(user.get("scope")),
-        upstream_user_id=user["id"],
-        workspace_id=str((response.get("team") or {}).get("id") or ""),
-        email=_email_of(user["access_token"], user["id"]),
     )
 
 
@@ -115,6 +202,20 @@ def grant_from_refresh(response: Any) -> TokenGrant:
         scopes=_scopes(body.get("scope")),
         upstream_user_id=str(body.get("user_id") or body.get("id") or ""),
         workspace_id=str(team.get("id") or ""),
+    )
+
+
+def malformed(response: Any, code: str, missing: str) -> PlatformError:
+    """``oauth.v2.access`` answered ok, but without what the flow needs."""
+    return PlatformError(
+        Situation.UNKNOWN,
+        Evidence(
+            platform=PLATFORM,
+            endpoint="token",
+            http_status=response.status_code,
+            error=code,
+            description=f"oauth.v2.access answered ok without {missing}.",
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from platforms.sandbox import core
 from platforms.sandbox.bots import install_bot
@@ -18,11 +19,11 @@ pytestmark = pytest.mark.django_db
 SLACK_BOT = {"bot_token": "xoxb-1111-2222-first-bot-token", "bot_user_id": "U0MIOBOT"}
 
 
-def stored_ciphertext(credential: Credential) -> str:
-    """The access token column as the database holds it (no field decryption)."""
+def stored_ciphertext(credential: Credential, column: str = "access_token") -> str:
+    """A token column as the database holds it (no field decryption)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT access_token FROM {Credential._meta.db_table} WHERE id = %s",  # noqa: S608
+            f"SELECT {column} FROM {Credential._meta.db_table} WHERE id = %s",  # noqa: S608
             [credential.pk],
         )
         return cursor.fetchone()[0]
@@ -58,6 +59,34 @@ def test_it_records_a_bot_without_a_token_and_its_service_url() -> None:
     assert installation.bot_user_id == "28:app-id"
     assert installation.credential.access_token is None
     assert stored_ciphertext(installation.credential) is None
+
+
+def test_it_keeps_a_rotating_bots_refresh_token_encrypted_and_its_expiry() -> None:
+    tenant = make_tenant()
+    bot = {
+        "bot_token": "xoxe.xoxb-1-rotating-bot-token",
+        "bot_user_id": "U0MIOBOT",
+        "refresh_token": "xoxe-1-bot-refresh-token",
+        "expires_in": 43200,
+        "scopes": ["chat:write", "im:write"],
+    }
+
+    installation = record_installation(tenant, "slack", "T0WORK", bot)
+
+    credential = Credential.objects.get(pk=installation.credential_id)
+    assert reveal(credential.refresh_token) == bot["refresh_token"]
+    raw = stored_ciphertext(credential, "refresh_token")
+    assert raw
+    assert bot["refresh_token"] not in raw
+    left = (credential.expires_at - timezone.now()).total_seconds()
+    assert 43100 < left <= 43200
+    assert credential.refresh_token_issued_at is not None
+    assert credential.scopes == ["chat:write", "im:write"]
+    # Installed again without rotation: nothing of the old grant is left to refresh with.
+    record_installation(tenant, "slack", "T0WORK", SLACK_BOT)
+    credential.refresh_from_db()
+    assert credential.refresh_token is None
+    assert credential.expires_at is None
 
 
 def test_it_updates_the_one_installation_when_the_bot_is_installed_again() -> None:

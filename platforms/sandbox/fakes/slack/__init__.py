@@ -33,13 +33,13 @@ class SlackFake(FakePlatform):
         }
     )
     endpoints: ClassVar[dict[str, str]] = {
-        "token": "POST api/oauth.v2.access: code exchange and grant_type=refresh_token",
+        "token": "POST api/oauth.v2.access: code exchange (sign-in or bot install), refresh",
         "probe": "POST api/auth.test: identity of a user or bot token",
         "send": "POST api/chat.postMessage: the bot's DM (user = the recipient)",
         "profile": "POST api/users.info: a user's profile (email) after sign-in",
         "open": "POST api/conversations.open: the bot's DM with a user (users = their id)",
         "history": "GET api/conversations.history: a DM's messages (user = the DM's person)",
-        "authorize": "GET/POST oauth/v2/authorize: the consent page",
+        "authorize": "GET/POST oauth/v2/authorize: the consent page (user_scope or bot scope)",
     }
     events: ClassVar[dict[str, str]] = pushes.EVENTS
 

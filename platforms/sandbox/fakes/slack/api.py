@@ -151,6 +151,8 @@ def _client_refused(request: HttpRequest, params: dict[str, Any]) -> HttpRespons
 def _refresh(token: SandboxToken | None) -> HttpResponse:
     if token is None or not core.usable(token):
         return fail("invalid_refresh_token")
+    if token.user is None:
+        return _refresh_bot(token)
     user = token.user
     situation = state.situation_of(user)
     if situation == "transient":
@@ -165,6 +167,34 @@ def _refresh(token: SandboxToken | None) -> HttpResponse:
     if situation == "access_token_expired":
         # The stale access token is what that situation means; a fresh one ends it.
         SandboxUser.objects.filter(pk=user.pk).update(situation="")
+    return _refreshed(
+        grant,
+        "user",
+        {"id": user.workspace_id, "name": state.team_name(user)},
+        user_id=user.upstream_id,
+    )
+
+
+def _refresh_bot(token: SandboxToken) -> HttpResponse:
+    """The bot's rotating token: a removed app's refresh token is refused, as is a used one."""
+    meta = token.meta
+    workspace_id = str(meta.get("workspace_id") or "")
+    if not meta.get("bot") or state.workspace_uninstalled(workspace_id):
+        return fail("invalid_refresh_token")
+    if not core.revoke(token):  # single use, as the user's
+        return fail("invalid_refresh_token")
+    scopes = [s for s in str(meta.get("scopes") or "").split(",") if s]
+    grant = state.mint_rotating_bot_tokens(
+        workspace_id, scopes, str(meta.get("team_name") or "Sandbox")
+    )
+    team = {"id": workspace_id, "name": grant["team_name"]}
+    return _refreshed(grant, "bot", team, bot_user_id=grant["bot_user_id"])
+
+
+def _refreshed(
+    grant: dict[str, Any], token_type: str, team: dict[str, str], **who: str
+) -> HttpResponse:
+    """A refresh answer: flat, the new pair and whose it is (``user_id`` or ``bot_user_id``)."""
     return answer(
         {
             "ok": True,
@@ -172,10 +202,10 @@ def _refresh(token: SandboxToken | None) -> HttpResponse:
             "access_token": grant["access_token"],
             "expires_in": grant["expires_in"],
             "refresh_token": grant["refresh_token"],
-            "token_type": "user",
+            "token_type": token_type,
             "scope": ",".join(grant["scopes"]),
-            "user_id": user.upstream_id,
-            "team": {"id": user.workspace_id, "name": state.team_name(user)},
+            **who,
+            "team": team,
             "enterprise": None,
             "is_enterprise_install": False,
         }
@@ -197,6 +227,8 @@ def _exchange(token: SandboxToken | None, params: dict[str, Any]) -> HttpRespons
         if not verifier or not hmac.compare_digest(verifier, challenge):
             return fail("invalid_code")
     user = token.user
+    if bot_scopes := [s for s in meta.get("scope", "").split(",") if s]:
+        return _installed(user, bot_scopes, meta)
     scopes = [s for s in meta.get("user_scope", "").split(",") if s] or None
     grant = state.mint_user_tokens(user, scopes)
     return answer(
@@ -212,6 +244,39 @@ def _exchange(token: SandboxToken | None, params: dict[str, Any]) -> HttpRespons
                 "expires_in": grant["expires_in"],
             },
             "team": {"id": user.workspace_id, "name": state.team_name(user)},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+    )
+
+
+def _installed(user: SandboxUser, bot_scopes: list[str], meta: dict[str, Any]) -> HttpResponse:
+    """ "Add to Slack" redeemed: the workspace's bot token at the top level (rotation on), the
+    installer in ``authed_user`` (with their own token only if user scopes were asked too)."""
+    team = state.team_name(user)
+    bot = state.mint_rotating_bot_tokens(user.workspace_id, bot_scopes, team)
+    authed_user: dict[str, Any] = {"id": user.upstream_id}
+    if user_scopes := [s for s in meta.get("user_scope", "").split(",") if s]:
+        grant = state.mint_user_tokens(user, user_scopes)
+        authed_user |= {
+            "scope": ",".join(grant["scopes"]),
+            "access_token": grant["access_token"],
+            "token_type": "user",
+            "refresh_token": grant["refresh_token"],
+            "expires_in": grant["expires_in"],
+        }
+    return answer(
+        {
+            "ok": True,
+            "app_id": state.APP_ID,
+            "access_token": bot["access_token"],
+            "token_type": "bot",
+            "scope": ",".join(bot["scopes"]),
+            "bot_user_id": bot["bot_user_id"],
+            "refresh_token": bot["refresh_token"],
+            "expires_in": bot["expires_in"],
+            "authed_user": authed_user,
+            "team": {"id": user.workspace_id, "name": team},
             "enterprise": None,
             "is_enterprise_install": False,
         }

@@ -2,7 +2,9 @@
 
 Ids are derived from the email (and workspace) so a user keeps the same ``U…`` across resets and
 seeds. Tokens follow Slack's formats with token rotation on: user access ``xoxe.xoxp-1-…`` (12 h),
-refresh ``xoxe-1-…`` (single use), bot ``xoxb-<team>-<bot>-<secret>``. Only hashes are stored.
+refresh ``xoxe-1-…`` (single use), bot ``xoxb-<team>-<bot>-<secret>`` (seeded, no rotation) or,
+from "Add to Slack", ``xoxe.xoxb-1-…`` (12 h) with its own single-use refresh token. Only hashes
+are stored.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ SCOPE_WORDS = {
     "im:history": "View messages and other content in your direct messages",
     "users:read": "View people in your workspace",
     "users:read.email": "View email addresses of people in your workspace",
+}
+# What "Add to Slack" may ask for as the bot, and how the consent page words it.
+BOT_SCOPE_WORDS = {
+    "chat:write": "Send messages as the app",
+    "im:write": "Start direct messages with people",
+    "im:history": "View messages in direct messages the app is in",
+    "users:read": "View people in the workspace",
+    "users:read.email": "View email addresses of people in the workspace",
 }
 _ALNUM = string.ascii_letters + string.digits
 
@@ -100,21 +110,8 @@ def find_or_create_user(email: str, name: str = "", workspace_id: str = "") -> S
 def mint_user_tokens(user: SandboxUser, scopes: list[str] | None = None) -> dict[str, Any]:
     scopes = scopes or USER_SCOPES
     meta = {"scopes": ",".join(scopes), "workspace_id": user.workspace_id}
-    access = core.issue(
-        PLATFORM,
-        SandboxToken.Kind.ACCESS,
-        user,
-        "xoxe.xoxp-1-" + _alnum(96),
-        ttl=ACCESS_TTL,
-        meta=meta,
-    )
-    refresh = core.issue(
-        PLATFORM, SandboxToken.Kind.REFRESH, user, "xoxe-1-" + _alnum(96), meta=meta
-    )
     return {
-        "access_token": access,
-        "refresh_token": refresh,
-        "expires_in": int(ACCESS_TTL.total_seconds()),
+        **_rotating_pair(user, SandboxToken.Kind.ACCESS, "xoxe.xoxp-1-", meta),
         "scopes": scopes,
         "upstream_user_id": user.upstream_id,
         "workspace_id": user.workspace_id,
@@ -132,6 +129,42 @@ def mint_bot_token(workspace_id: str) -> dict[str, Any]:
     token = f"xoxb-{_digits(11)}-{_digits(13)}-{_alnum(24)}"
     core.issue(PLATFORM, SandboxToken.Kind.BOT, None, token, meta=meta)
     return {"bot_token": token, "bot_user_id": bot_user_id, "workspace_id": workspace_id}
+
+
+def mint_rotating_bot_tokens(
+    workspace_id: str, scopes: list[str], team: str = "Sandbox"
+) -> dict[str, Any]:
+    """The bot grant of an install with token rotation on: 12 h access, single-use refresh."""
+    meta = {
+        "workspace_id": workspace_id,
+        "team_name": team,
+        "bot_user_id": bot_user(workspace_id),
+        "bot_id": bot_id(workspace_id),
+        "scopes": ",".join(scopes),
+        "bot": True,
+    }
+    return {
+        **_rotating_pair(None, SandboxToken.Kind.BOT, "xoxe.xoxb-1-", meta),
+        "scopes": scopes,
+        "bot_user_id": meta["bot_user_id"],
+        "workspace_id": workspace_id,
+        "team_name": team,
+    }
+
+
+def _rotating_pair(
+    user: SandboxUser | None, kind: str, prefix: str, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """An access token (12 h) and its single-use refresh token, as token rotation issues them."""
+    access = core.issue(PLATFORM, kind, user, prefix + _alnum(96), ttl=ACCESS_TTL, meta=meta)
+    refresh = core.issue(
+        PLATFORM, SandboxToken.Kind.REFRESH, user, "xoxe-1-" + _alnum(96), meta=meta
+    )
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": int(ACCESS_TTL.total_seconds()),
+    }
 
 
 def bot_id(workspace_id: str) -> str:
