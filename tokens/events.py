@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Tenant
@@ -165,9 +165,13 @@ def _raw_evidence(platform: str, status: int | None, body: Any) -> Evidence:
     )
 
 
-def purge_events(*, older_than_days: int | None = None) -> int:
+def expired_events(older_than_days: int | None = None) -> QuerySet[ProcessedEvent]:
+    """Remembered event ids past the retention (``HEALTH_EVENT_RETENTION_DAYS`` unless given)."""
     days = (
         older_than_days if older_than_days is not None else conf.get("HEALTH_EVENT_RETENTION_DAYS")
     )
-    cutoff = timezone.now() - timedelta(days=days)
-    return ProcessedEvent.objects.filter(received_at__lt=cutoff).delete()[0]
+    return ProcessedEvent.objects.filter(received_at__lt=timezone.now() - timedelta(days=days))
+
+
+def purge_events(*, older_than_days: int | None = None) -> int:
+    return expired_events(older_than_days).delete()[0]

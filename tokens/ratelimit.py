@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tokens import conf
@@ -89,5 +90,9 @@ def share_block(key: Key, seconds: float) -> None:
         rows.filter(until__lt=until).update(until=until)
 
 
+def expired_backoffs() -> QuerySet[WorkspaceBackoff]:
+    return WorkspaceBackoff.objects.filter(until__lt=timezone.now())
+
+
 def purge_backoffs() -> int:
-    return WorkspaceBackoff.objects.filter(until__lt=timezone.now()).delete()[0]
+    return expired_backoffs().delete()[0]

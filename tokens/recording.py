@@ -19,6 +19,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from platforms.base import CheckOutcome, PlatformAdapter
@@ -153,18 +154,21 @@ def proactive_due_after(
     return proactive.refresh_due_at(credential, adapter)
 
 
-def purge_history(*, older_than_days: int | None = None, batch: int | None = None) -> int:
-    """Delete CheckRecords older than the retention, in batches (no long table lock)."""
+def expired_checks(older_than_days: int | None = None) -> QuerySet[CheckRecord]:
+    """CheckRecords past the retention (``HEALTH_CHECK_RETENTION_DAYS`` unless given)."""
     days = (
         older_than_days if older_than_days is not None else conf.get("HEALTH_CHECK_RETENTION_DAYS")
     )
+    return CheckRecord.objects.filter(checked_at__lt=timezone.now() - timedelta(days=days))
+
+
+def purge_history(*, older_than_days: int | None = None, batch: int | None = None) -> int:
+    """Delete CheckRecords older than the retention, in batches (no long table lock)."""
     size = batch or conf.get("HEALTH_RETENTION_BATCH")
-    cutoff = timezone.now() - timedelta(days=days)
+    expired = expired_checks(older_than_days)
     deleted = 0
     while True:
-        ids = list(
-            CheckRecord.objects.filter(checked_at__lt=cutoff).values_list("pk", flat=True)[:size]
-        )
+        ids = list(expired.values_list("pk", flat=True)[:size])
         if not ids:
             return deleted
         deleted += CheckRecord.objects.filter(pk__in=ids).delete()[0]

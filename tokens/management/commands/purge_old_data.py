@@ -12,14 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
 from accounts import retention as accounts_retention
 from dashboard import retention as dashboard_retention
-from mio_heal.retention import Counts, cutoff, merge
+from mio_heal.retention import Counts, merge
 from notifications import retention as notifications_retention
-from tokens import conf, tasks
+from tokens import tasks
+from tokens.events import expired_events
 from tokens.models import CheckRecord, ProcessedEvent, WorkspaceBackoff
+from tokens.ratelimit import expired_backoffs
+from tokens.recording import expired_checks
 
 
 def purge_tokens(*, dry_run: bool = False) -> Counts:
@@ -31,14 +33,10 @@ def purge_tokens(*, dry_run: bool = False) -> Counts:
             ProcessedEvent._meta.label: done["events"],
             WorkspaceBackoff._meta.label: done["backoffs"],
         }
-    checks = cutoff(conf.get("HEALTH_CHECK_RETENTION_DAYS"))
-    events = cutoff(conf.get("HEALTH_EVENT_RETENTION_DAYS"))
     return {
-        CheckRecord._meta.label: CheckRecord.objects.filter(checked_at__lt=checks).count(),
-        ProcessedEvent._meta.label: ProcessedEvent.objects.filter(received_at__lt=events).count(),
-        WorkspaceBackoff._meta.label: WorkspaceBackoff.objects.filter(
-            until__lt=timezone.now()
-        ).count(),
+        CheckRecord._meta.label: expired_checks().count(),
+        ProcessedEvent._meta.label: expired_events().count(),
+        WorkspaceBackoff._meta.label: expired_backoffs().count(),
     }
 
 
