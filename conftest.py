@@ -32,6 +32,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
         keys = sorted(get_fake(cls.platform).situations)
         metafunc.parametrize("situation", keys, ids=keys)
+    if "wire" in metafunc.fixturenames:
+        from platforms.tests import corpus
+
+        wires = list(corpus.load(cls.platform))
+        metafunc.parametrize("wire", wires, ids=[w.id for w in wires])
     if "scripted_case" in metafunc.fixturenames:
         cases = list(cls.scripted_cases)
         metafunc.parametrize("scripted_case", cases, ids=[c.id for c in cases])

@@ -15,21 +15,34 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+from django.conf import settings
 from django.utils import timezone
 
 from notifications.recovery import CannotAskNow, ask_platform
-from platforms.base import PlatformAdapter
+from platforms.base import Identity, PlatformAdapter, SendResult, TokenGrant
+from platforms.errors import PlatformError
+from platforms.http import session_for
 from platforms.messages import Action, Message
 from platforms.registry import get_adapter
 from platforms.sandbox.registry import get_fake
+from platforms.tests import corpus
 from tests.factories import make_person, make_tenant
 from tokens.models import Credential, Installation, PlatformAccount
 from tokens.provisioning import attach_account, grant_from_dict
-from tokens.situations import Situation
+from tokens.secret import reveal
+from tokens.situations import Situation, audience_key
 
 # What the check reads back for a situation set in the sandbox, when it is not the situation
 # itself: an expired access token is healed silently, so the account reads healthy.
 HEALED_SILENTLY = {Situation.ACCESS_TOKEN_EXPIRED.value}
+
+
+@dataclass
+class Exercised:
+    """What the adapter made of one answer: a value (grant, identity, delivery…) or an error."""
+
+    value: Any = None
+    error: PlatformError | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,8 @@ class PlatformContract:
     # so here, and names the sandbox endpoint its lookup calls (scripted to fail below).
     supports_lookup: ClassVar[bool] = False
     lookup_endpoint: ClassVar[str] = ""
+    # Fake endpoints a person's browser visits (HTML consent pages), not the adapter's API calls.
+    browser_endpoints: ClassVar[frozenset[str]] = frozenset({"authorize"})
 
     # --- per platform ------------------------------------------------------------------------
     def validate_payload(self, payload: dict[str, Any]) -> None:
@@ -271,6 +286,129 @@ class PlatformContract:
         installation = self._installation(account)
         assert ask_platform(adapter, installation, account, SAMPLE.idempotency_key) is None
 
+    # --- the wire-shape corpus (platforms/<platform>/fixtures/, see platforms.tests.corpus) ----
+    def test_it_has_a_cited_success_and_failure_fixture_for_every_endpoint(self) -> None:
+        served = set(get_fake(self.platform).endpoints) - self.browser_endpoints
+        grouped = corpus.by_endpoint(self.platform)
+        problems = [f"{name}: the fake serves no such endpoint" for name in set(grouped) - served]
+        for endpoint in sorted(served):
+            wires = grouped.get(endpoint, [])
+            if not any(not wire.is_failure for wire in wires):
+                problems.append(f"{endpoint}: no fixture of a success")
+            if not any(wire.is_failure for wire in wires):
+                problems.append(f"{endpoint}: no fixture of a failure")
+        assert not problems, f"{self.platform} corpus: " + "; ".join(sorted(problems))
+
+    def test_it_reads_every_fixture_as_the_platform_means_it(
+        self, sandbox, adapter, account, wire
+    ) -> None:
+        sandbox.script(
+            self.platform,
+            wire.endpoint,
+            status=wire.status,
+            headers=wire.headers,
+            body=wire.body_text,
+        )
+        got = self.exercise(wire, adapter, account)
+        self.assert_expected(wire, got)
+
+    def test_its_fake_answers_every_fixture_in_the_platforms_shape(
+        self, sandbox, account, wire
+    ) -> None:
+        if wire.fake_skip:
+            pytest.skip(f"{wire.id}: {wire.fake_skip}")
+        context = self.wire_context(account)
+        self.prepare_fake(wire.fake["given"], sandbox, account, context)
+        http = session_for(self.platform)
+        answer = http.request(**corpus.request_kwargs(wire, context), timeout=30)
+        assert answer.status_code == wire.status, (
+            f"{wire.id}: the platform answers {wire.status}, the fake {answer.status_code}: "
+            f"{answer.text[:300]}"
+        )
+        ignore = frozenset(wire.fake.get("ignore", []))
+        differences = corpus.shape_differences(
+            wire.body, corpus.parse_body(answer.text), ignore=ignore
+        )
+        assert not differences, f"{wire.id} ({wire.source}): " + "; ".join(differences)
+
+    # How each endpoint is called, per fixture; a platform adds ``exercise_<endpoint>`` for the
+    # endpoints beyond the token, probe and send calls every platform has.
+    def exercise(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Exercised:
+        hook = getattr(self, f"exercise_{wire.endpoint}", None)
+        if hook is None:
+            pytest.fail(f"{self.platform}: no exercise_{wire.endpoint} for {wire.id}")
+        try:
+            return Exercised(value=hook(wire, adapter, account))
+        except PlatformError as err:
+            return Exercised(error=err)
+
+    def exercise_token(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        credential = self.credential(account)
+        return adapter.redeem_refresh_token(credential, reveal(credential.refresh_token) or "")
+
+    def exercise_probe(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        credential = self.credential(account)
+        return adapter.probe(credential, reveal(credential.access_token) or "")
+
+    def exercise_send(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        return adapter.send(self._installation(account), account, SAMPLE)
+
+    def assert_expected(self, wire: corpus.Wire, got: Exercised) -> None:
+        expect = wire.expect
+        where = f"{wire.id} ({wire.summary})"
+        if expect.get("situation") or expect.get("transient") or expect.get("error"):
+            assert got.error is not None, f"{where}: read as a success ({got.value!r})"
+            want = "transient" if expect.get("transient") else expect.get("situation")
+            if want:
+                assert got.error.situation.value == want, f"{where}: {got.error.evidence}"
+            if "audience" in expect:
+                assert audience_key(got.error.situation.value) == expect["audience"], where
+            if expect.get("error"):
+                assert got.error.evidence.error == expect["error"], f"{where}: {got.error.evidence}"
+            return
+        assert got.error is None, f"{where}: read as {got.error.situation}: {got.error.evidence}"
+        if "grant" in expect:
+            assert isinstance(got.value, TokenGrant), where
+            _assert_fields(got.value, expect["grant"], where)
+        if "identity" in expect:
+            assert isinstance(got.value, Identity), where
+            _assert_fields(got.value, expect["identity"], where)
+        if "sent" in expect:
+            assert isinstance(got.value, SendResult), where
+        if "found" in expect:
+            assert got.value == expect["found"], where
+        if "value" in expect:
+            _assert_fields(got.value, expect["value"], where)
+
+    def wire_context(self, account: PlatformAccount) -> dict[str, str]:
+        """Values for a fixture's placeholders, from a freshly provisioned account."""
+        credential = self.credential(account)
+        installation = self._installation(account)
+        bot = installation.credential
+        app = settings.PLATFORM_APPS[self.platform]
+        return {
+            "access_token": reveal(credential.access_token) or "",
+            "refresh_token": reveal(credential.refresh_token) or "",
+            "bot_token": (reveal(bot.access_token) if bot is not None else "") or "",
+            "user_id": account.upstream_user_id,
+            "workspace_id": account.workspace_id,
+            "email": account.person.email,
+            "client_id": str(app.get("client_id", "")),
+            "client_secret": str(app.get("client_secret", "")),
+        }
+
+    def prepare_fake(self, given: str, sandbox, account: PlatformAccount, context) -> None:
+        """Put the fake in the state a fixture was taken in (a situation, or a platform hook)."""
+        if given == "healthy":
+            return
+        if given in get_fake(self.platform).situations:
+            sandbox.situation(self.platform, account.person.email, given)
+            return
+        hook = getattr(self, f"given_{given}", None)
+        if hook is None:
+            pytest.fail(f"{self.platform}: no given_{given} to prepare the fake")
+        hook(sandbox, account, context)
+
     # --- helpers ------------------------------------------------------------------------------
     def _needs_lookup(self) -> None:
         if not self.supports_lookup:
@@ -306,6 +444,16 @@ class PlatformContract:
         )
         assert answer.status_code in (302, 303), answer.text[:500]
         return {k: v[0] for k, v in parse_qs(urlparse(answer.headers["Location"]).query).items()}
+
+
+def _assert_fields(value: Any, want: dict[str, Any], where: str) -> None:
+    """Each wanted field: ``true`` means present and non-empty, anything else must be equal."""
+    for name, expected in want.items():
+        actual = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+        if expected is True:
+            assert actual, f"{where}: {name} is empty"
+        else:
+            assert actual == expected, f"{where}: {name} is {actual!r}, not {expected!r}"
 
 
 def _hidden_fields(html: str) -> dict[str, str]:
