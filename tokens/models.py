@@ -100,6 +100,12 @@ class PlatformAccount(models.Model):
     conversation_id = models.CharField(
         max_length=256, blank=True, help_text="Cached bot conversation (Teams proactive messages)."
     )
+    chat_address = models.CharField(
+        max_length=256,
+        blank=True,
+        help_text="How the bot addresses this person, as the platform names it (Zoom: the JID "
+        "from GET /v2/users/me; Teams: the 29:… user id). Read at sign-in and re-sync.",
+    )
     credential = models.OneToOneField(
         Credential, on_delete=models.PROTECT, related_name="account", null=True, blank=True
     )
