@@ -147,7 +147,6 @@ def user_json(user: SandboxUser, *, status: str = "active") -> dict[str, Any]:
         "user_created_at": stamp,
         "last_login_time": stamp,
         "language": "en-US",
-        "phone_number": "",
         "status": status,
         "role_id": "2",
         "account_id": user.workspace_id,
