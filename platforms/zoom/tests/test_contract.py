@@ -174,6 +174,10 @@ class TestZoomContract(PlatformContract):
         )
         assert first.status_code == 200, first.text[:300]
 
+    def given_authorized_again(self, sandbox, account, context: dict[str, str]) -> None:
+        # A finished authorization elsewhere: only the newest grant stays valid (4741).
+        sandbox.provision("zoom", account.person.email, account.person.name)
+
 
 def _basic(client_id: str, client_secret: str) -> str:
     return base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
