@@ -39,6 +39,8 @@ class TokenGrant:
     upstream_user_id: str = ""
     workspace_id: str = ""
     email: str = ""
+    # How the bot addresses this person, as the platform names it (Zoom: the JID).
+    chat_address: str = ""
 
     def __repr__(self) -> str:  # never print tokens
         return f"<TokenGrant user={self.upstream_user_id!r} expires_in={self.expires_in}>"
@@ -51,6 +53,8 @@ class Identity:
     upstream_user_id: str
     workspace_id: str = ""
     email: str = ""
+    # How the bot addresses this person, as the platform names it (Zoom: the JID).
+    chat_address: str = ""
 
 
 @dataclass

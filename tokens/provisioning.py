@@ -27,6 +27,9 @@ def attach_account(person: Person, platform: str, grant: TokenGrant) -> Platform
     account.upstream_user_id = grant.upstream_user_id
     account.workspace_id = grant.workspace_id
     account.email = grant.email or person.email
+    # A sign-in that names the bot's address for this person refreshes it; one that does not
+    # (most platforms) keeps what was learnt before.
+    account.chat_address = grant.chat_address or account.chat_address
     credential = account.credential or Credential(tenant=person.tenant, platform=platform)
     credential.state = CredentialState.HEALTHY
     credential.situation = ""
@@ -98,4 +101,5 @@ def grant_from_dict(data: dict) -> TokenGrant:
         upstream_user_id=str(data.get("upstream_user_id") or ""),
         workspace_id=str(data.get("workspace_id") or ""),
         email=str(data.get("email") or ""),
+        chat_address=str(data.get("chat_address") or ""),
     )

@@ -10,7 +10,9 @@ The state follows the situation's audience (``tokens.situations.CATALOGUE``):
 - the user's job -> ``waiting_user``; an admin's -> ``waiting_admin``; ours -> ``waiting_operator``.
 
 Two queries per check: one UPDATE of the credential (which also releases the claim, and only
-matches while we still hold it) and one INSERT of the CheckRecord.
+matches while we still hold it) and one INSERT of the CheckRecord; a third, an UPDATE of the
+account, only where the probe names the bot's address for the person (Zoom's JID), so that an
+account signed in before it was read learns it from its next check.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.utils import timezone
 
 from platforms.base import CheckOutcome, PlatformAdapter
 from tokens import conf, proactive, scheduling
-from tokens.models import CheckRecord, Credential, CredentialState
+from tokens.models import CheckRecord, Credential, CredentialState, PlatformAccount
 from tokens.signals import credential_checked
 from tokens.situations import Audience, audience_of
 
@@ -115,6 +117,7 @@ def record(
             return None
         for name, value in fields.items():
             setattr(credential, name, value)
+        _learn_chat_address(credential, outcome)
         check = CheckRecord.objects.create(
             credential=credential,
             checked_at=now,
@@ -136,6 +139,15 @@ def record(
             changed=state != previous_state or situation != previous_situation,
         )
     return check
+
+
+def _learn_chat_address(credential: Credential, outcome: CheckOutcome) -> None:
+    """Keep the address the platform's identity call gave (it is the platform's word for it)."""
+    address = outcome.identity.chat_address if outcome.identity is not None else ""
+    if address:
+        PlatformAccount.objects.filter(credential_id=credential.pk).exclude(
+            chat_address=address
+        ).update(chat_address=address)
 
 
 def proactive_due_after(

@@ -8,6 +8,17 @@ broker. Webex documents statuses, not finer error codes, so the table's keys are
 * the OAuth ``error`` code (``invalid_grant``, ``invalid_client``, …), looked up first;
 * ``<endpoint>:<status>`` (``probe:403``, ``send:404``, ``token:403``…) when no code decides.
 
+The identity broker's refusals of a refresh token often reach us wrapped by Webex's API router,
+with the OAuth code only inside the text of ``message`` (and of ``errors[].description``)::
+
+    {"message": "POST failed: HTTP/1.1 400 Bad Request (url = https://idbroker.webex.com/idb/
+     oauth2/v1/access_token, request/response TrackingId = ROUTER_…, error = 'invalid_grant',
+     description = 'The refresh token provided is expired, revoked, malformed, or invalid.')",
+     "errors": [{"description": "…same…"}], "trackingId": "ROUTER_…"}
+
+``error_code`` and ``description_of`` read both shapes (``WRAPPED`` below), so a revoked or
+expired grant is the user's to re-sync, not an unknown failure for an admin.
+
 What Webex does NOT document (the exact body of a refused refresh for a deactivated user, or for
 an integration blocked in Control Hub) follows the sandbox's model below; every row names the
 page it rests on. An expired refresh token and a revoked one both answer ``invalid_grant``: the
@@ -17,6 +28,7 @@ adapter tells them apart from the credential's own timeline (``refresh_token_ina
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from requests.structures import CaseInsensitiveDict
@@ -39,6 +51,15 @@ CONTROL_HUB_INTEGRATIONS = (
 # "When deactivated, Webex App users will be signed out from their sessions."
 DEACTIVATE_USER = "https://help.webex.com/en-us/article/v5wksr"
 RATE_LIMITS = "https://developer.webex.com/blog/rate-limiting-and-the-webex-api"
+# The router's wrapper around an upstream refusal, "POST failed: HTTP/1.1 400 Bad Request (url =
+# …, request/response TrackingId = …, error = '…')", as Webex's Python SDK prints it in a Cisco
+# sample (webexteamssdk ApiError; see platforms/webex/fixtures/token/*.json for the corpus).
+WRAPPED = "https://github.com/webex/webex-js-sdk/blob/f091832309fb19d14e96d5da997884140d34ddfd/packages/%40webex/http-core/src/http-error.js"
+# "error = 'invalid_grant'" and "description = '…'" inside the wrapper's text. Only an RFC 6749
+# error code (lower-case letters and underscores) counts as a code: other services put free text
+# in ``error`` ("error = 'Invalid value for filter: roomId'").
+_WRAPPED_ERROR = re.compile(r"\berror\s*=\s*'([a-z_]{1,64})'")
+_WRAPPED_DESCRIPTION = re.compile(r"\bdescription\s*=\s*'((?:[^'\\]|\\.){0,1000})'")
 
 S = Situation
 
@@ -85,6 +106,9 @@ WEBEX_ERRORS = ErrorTable(
         # "Temporarily unavailable. A Retry-After header may be present."
         ErrorRule("probe:423", S.TRANSIENT, API_BASICS),
         # --- POST /v1/messages with the bot's token (send) ---
+        # Webex refused the message itself (a card above version 1.3, a body that is not JSON):
+        # Mio's own payload is wrong, which only the operator can fix.
+        ErrorRule("send:400", S.OPERATOR_CONFIG, MESSAGES),
         # The bot's token is refused: the bot was deleted or its token regenerated.
         ErrorRule("send:401", S.APP_UNINSTALLED, MESSAGES),
         # The bot may not message this person (org policy blocks the bot / external chat).
@@ -118,23 +142,44 @@ def parse_body(text: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _texts(body: dict[str, Any]) -> list[str]:
+    """The envelope's human texts: ``message``, then each ``errors[].description``."""
+    texts = [body["message"]] if isinstance(body.get("message"), str) else []
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        texts += [
+            item["description"]
+            for item in errors
+            if isinstance(item, dict) and isinstance(item.get("description"), str)
+        ]
+    return [text for text in texts if text]
+
+
+def _wrapped(pattern: re.Pattern[str], body: dict[str, Any]) -> str:
+    for text in _texts(body):
+        if found := pattern.search(text):
+            return found.group(1)
+    return ""
+
+
 def error_code(body: dict[str, Any]) -> str:
+    """The OAuth ``error``: top level (RFC 6749 §5.2), else inside the router's wrapper."""
     code = body.get("error")
-    return code if isinstance(code, str) else ""
+    if isinstance(code, str) and code:
+        return code
+    return _wrapped(_WRAPPED_ERROR, body)
 
 
 def description_of(body: dict[str, Any]) -> str:
-    """error_description, else the envelope's message, else the first errors[].description."""
-    for key in ("error_description", "message"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            return value
-    errors = body.get("errors")
-    if isinstance(errors, list):
-        for item in errors:
-            if isinstance(item, dict) and isinstance(item.get("description"), str):
-                return item["description"]
-    return ""
+    """error_description (top level or wrapped), else message, else errors[].description."""
+    value = body.get("error_description")
+    if isinstance(value, str) and value:
+        return value
+    wrapped = _wrapped(_WRAPPED_DESCRIPTION, body) if _wrapped(_WRAPPED_ERROR, body) else ""
+    if wrapped:
+        return wrapped
+    texts = _texts(body)
+    return texts[0] if texts else ""
 
 
 def tracking_id(body: dict[str, Any], headers: CaseInsensitiveDict | dict[str, str]) -> str:

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from datetime import timedelta
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
 TOKEN_URL = f"{REAL_BASES['zoom']['oauth']}/token"
 ME_URL = f"{REAL_BASES['zoom']['api']}/v2/users/me"
 MESSAGES_URL = f"{REAL_BASES['zoom']['api']}/v2/im/chat/messages"
+# A chat JID as Zoom writes it: ``<local>@<domain>`` (``kdykjnimt4kpd8kkdqt9fq@xmpp.zoom.us``).
+_JID = re.compile(r"^[^@\s]{1,128}@[^@\s]{1,128}$")
 # Zoom has no idempotency header; it ignores this one, and the sandbox records it so that a
 # retried delivery of one logical message is recognisable.
 IDEMPOTENCY_HEADER = "X-Mio-Idempotency-Key"
@@ -190,10 +193,15 @@ class ZoomAdapter(PlatformAdapter):
         if user.get("status") == "inactive":
             # The token still works but the user was deactivated by an admin.
             raise error_from_response("probe", response, derived=[USER_INACTIVE])
+        # The user's chat address is the ``jid`` field of Get User (and of chatbot events): the
+        # one Zoom documents for ``to_jid`` (https://devsupport.zoom.us/hc/en-us/articles/
+        # 360060332871-How-to-get-a-User-JID-or-Channel-JID, "Method 2"; GET_USER).
+        jid = user.get("jid")
         return Identity(
             upstream_user_id=user["id"],
             workspace_id=str(user.get("account_id") or ""),
             email=str(user.get("email") or ""),
+            chat_address=jid if isinstance(jid, str) and _JID.match(jid) else "",
         )
 
     # --- messages ----------------------------------------------------------------------------
@@ -205,7 +213,7 @@ class ZoomAdapter(PlatformAdapter):
     ) -> SendResult:
         body = chatbot.envelope(
             robot_jid=installation.bot_user_id or self._app()["bot_jid"],
-            to_jid=chatbot.jid_for(account.upstream_user_id),
+            to_jid=recipient_jid(account),
             account_id=account.workspace_id or installation.workspace_id,
             content=self.render(message),
         )
@@ -288,7 +296,18 @@ class ZoomAdapter(PlatformAdapter):
         grant.upstream_user_id = identity.upstream_user_id
         grant.workspace_id = identity.workspace_id
         grant.email = identity.email
+        grant.chat_address = identity.chat_address
         return grant
+
+
+def recipient_jid(account: PlatformAccount) -> str:
+    """Where the chatbot writes to ``account``: the JID Zoom gave for the user.
+
+    Read from ``GET /v2/users/me`` at sign-in, at re-sync and by every healthy check, and kept
+    on the account. Only an account no check has read yet falls back to the convention Zoom's
+    support article mentions for Get Users (the id, lower-cased, at ``xmpp.zoom.us``).
+    """
+    return account.chat_address or chatbot.jid_for(account.upstream_user_id)
 
 
 def _grant(payload: dict[str, Any]) -> TokenGrant:

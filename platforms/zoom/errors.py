@@ -42,6 +42,9 @@ INVALID_TOKEN_SEEN = "https://github.com/raycast/extensions/issues/10896"  # noq
 INVALID_CLIENT_SEEN = "https://github.com/JubaerHossain/zoom-laravel/issues/3"
 UNSUPPORTED_GRANT_SEEN = "https://github.com/JubaerHossain/zoom-laravel/issues/4"
 
+# Calls to api.zoom.us (not zoom.us/oauth): the probe, the chatbot send, relayed user calls.
+API_ENDPOINTS = frozenset({"probe", "send", "relay"})
+
 # Codes the adapter derives itself from documented data rather than reads from a body.
 EXPIRED_REFRESH_TOKEN = "invalid_grant:refresh_token_expired"  # noqa: S105 (a code)
 USER_INACTIVE = "user.status:inactive"
@@ -60,6 +63,9 @@ ZOOM_ERRORS = ErrorTable(
         # on the API; "Refresh token invalid: the token scopes do not match the client scopes"
         # on the token endpoint. Either way the app's scopes changed under the grant.
         ErrorRule("4711", Situation.INSUFFICIENT_SCOPE, OAUTH_ERRORS),
+        # On the REST API (not the token endpoint, where 4700 is a catch-all) 4700 is "Invalid
+        # access token, does not contain scopes. The user is not authorized" (API_ERRORS).
+        ErrorRule("api:4700", Situation.INSUFFICIENT_SCOPE, API_ERRORS),
         ErrorRule("1001", Situation.USER_DELETED, GET_USER),  # "User does not exist: {id}."
         ErrorRule(USER_INACTIVE, Situation.USER_DISABLED, GET_USER),  # user.status "inactive"
         # --- OAuth token endpoint, numbered codes --------------------------------------
@@ -162,7 +168,9 @@ def error_for(
     """Classify a failed answer on its codes; keep everything an admin or Zoom support needs."""
     data = read_body(body)
     numbered, error, description = codes_of(data)
-    codes = [*(derived or []), *numbered, *([error] if error else [])]
+    # The REST API gives some numbers a meaning of their own ("api:<code>" rules).
+    on_api = [f"api:{code}" for code in numbered] if endpoint in API_ENDPOINTS else []
+    codes = [*(derived or []), *on_api, *numbered, *([error] if error else [])]
     if status is not None and (status == 429 or status >= 500):
         # Throttling and Zoom's own failures pass, whatever the body says.
         situation: Situation | None = Situation.TRANSIENT

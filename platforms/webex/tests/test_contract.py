@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from platforms.tests.contract import PlatformContract, ScriptCase
+from django.utils import timezone
+
+from platforms.base import PlatformAdapter
+from platforms.registry import get_adapter
+from platforms.sandbox.models import SandboxToken
+from platforms.tests import corpus
+from platforms.tests.contract import SAMPLE, PlatformContract, ScriptCase
 from platforms.webex.tests.payloads import validate_card_payload
+from tokens.models import Credential
 
 UNAUTHORIZED = "The request requires a valid access token set in the Authorization request header."
 
@@ -142,3 +150,27 @@ class TestWebexContract(PlatformContract):
 
     def validate_payload(self, payload: dict[str, Any]) -> None:
         validate_card_payload(payload)
+
+    # --- the wire-shape corpus (platforms/webex/fixtures/) --------------------------------------
+    def exercise_token(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        if wire.extra.get("credential") == "idle_past_limit":
+            # Our own record says the refresh token idled past Webex's 90 days.
+            Credential.objects.filter(pk=account.credential_id).update(
+                refresh_token_last_used_at=timezone.now() - timedelta(days=91),
+                refresh_token_issued_at=timezone.now() - timedelta(days=120),
+            )
+        return super().exercise_token(wire, adapter, account)
+
+    def exercise_direct(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        return adapter.find_sent(self._installation(account), account, "contract-never-sent")
+
+    def given_wrong_client_secret(self, sandbox, account, context: dict[str, str]) -> None:
+        context["client_secret"] = "not-the-integration-secret"
+
+    def given_refresh_token_expired(self, sandbox, account, context: dict[str, str]) -> None:
+        SandboxToken.objects.filter(
+            platform="webex", kind=SandboxToken.Kind.REFRESH, user__email=account.person.email
+        ).update(expires_at=timezone.now() - timedelta(days=1))
+
+    def given_one_message_sent(self, sandbox, account, context: dict[str, str]) -> None:
+        get_adapter("webex").send(self._installation(account), account, SAMPLE)

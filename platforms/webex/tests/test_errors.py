@@ -118,3 +118,52 @@ def test_it_classifies_a_relayed_failure(db) -> None:
     assert throttled.transient
     assert adapter.classify_relay_error(403, "{}").situation == Situation.INSUFFICIENT_SCOPE
     assert adapter.classify_relay_error(None, "boom").situation == Situation.UNKNOWN
+
+
+# --- issue 12, finding 3: the identity broker's refusal wrapped by Webex's router -------------
+WRAPPED_MESSAGE = (
+    "POST failed: HTTP/1.1 400 Bad Request (url = https://idbroker.webex.com/idb/oauth2/v1/"
+    "access_token, request/response TrackingId = ROUTER_6357EF72-8F0A-01BB-013F-AC12DA16013F, "
+    "error = 'invalid_grant', description = 'The refresh token provided is expired, revoked, "
+    "malformed, or invalid.')"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The code in ``message`` and in ``errors[].description``…
+        {
+            "message": WRAPPED_MESSAGE,
+            "errors": [{"description": WRAPPED_MESSAGE}],
+            "trackingId": "ROUTER_6357EF72-8F0A-01BB-013F-AC12DA16013F",
+        },
+        # …or only in ``errors[].description``.
+        {"errors": [{"description": WRAPPED_MESSAGE}], "trackingId": "ROUTER_1"},
+    ],
+    ids=["in-message", "in-errors-only"],
+)
+def test_it_reads_an_oauth_code_wrapped_by_the_router(body) -> None:
+    assert classify("token", 400, body) == Situation.GRANT_REVOKED
+    found = evidence("token", 400, json.dumps(body))
+    assert found.error == "invalid_grant"
+    assert found.description == (
+        "The refresh token provided is expired, revoked, malformed, or invalid."
+    )
+
+
+def test_it_prefers_the_top_level_code_to_a_wrapped_one() -> None:
+    body = {"error": "invalid_client", "message": WRAPPED_MESSAGE}
+    assert classify("token", 400, body) == Situation.OPERATOR_CONFIG
+
+
+def test_it_takes_no_free_text_for_a_wrapped_code() -> None:
+    # Other Webex services put prose in the wrapper's ``error``: that is no OAuth code.
+    message = (
+        "POST failed: HTTP/1.1 400 Bad Request (url = https://webhook-engine-a.wbx2.com/"
+        "webhook-engine/api/v1/webhooks, request/response TrackingId = ROUTER_1, "
+        "error = 'Invalid value for filter: roomId')"
+    )
+    body = {"message": message, "errors": [{"description": message}]}
+    assert classify("token", 400, body) == Situation.UNKNOWN
+    assert evidence("token", 400, json.dumps(body)).description == message

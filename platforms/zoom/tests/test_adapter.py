@@ -211,7 +211,7 @@ def test_it_delivers_one_message_per_idempotency_key(sandbox, zoom_account) -> N
     assert len(delivered) == 1
     assert delivered[0]["content_type"].endswith("idempotency-key=prompt-42")
     payload = json.loads(delivered[0]["payload"])
-    assert payload["to_jid"] == f"{zoom_account.upstream_user_id.lower()}@xmpp.zoom.us"
+    assert payload["to_jid"] == zoom_account.chat_address
     assert payload["account_id"] == zoom_account.workspace_id
 
 

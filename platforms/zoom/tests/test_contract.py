@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from django.conf import settings
 from jsonschema import Draft7Validator
 
+from platforms.base import PlatformAdapter
+from platforms.http import session_for
+from platforms.registry import get_adapter
+from platforms.tests import corpus
 from platforms.tests.contract import PlatformContract, ScriptCase
-from platforms.zoom.chatbot import CONTENT_SCHEMA, ENVELOPE_SCHEMA
+from platforms.zoom.adapter import TOKEN_URL
+from platforms.zoom.chatbot import CONTENT_SCHEMA, ENVELOPE_SCHEMA, jid_for
+from tokens.models import PlatformAccount
 
 
 def _coded(code: int, message: str) -> dict[str, Any]:
@@ -132,3 +140,44 @@ class TestZoomContract(PlatformContract):
             Draft7Validator(ENVELOPE_SCHEMA).validate(payload)
         else:
             Draft7Validator(CONTENT_SCHEMA).validate(payload)
+
+    # --- the wire-shape corpus (platforms/zoom/fixtures/) ---------------------------------------
+    def exercise_bot_token(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        token = adapter._bot_token(self._installation(account), fresh=True)
+        return {"access_token": token}
+
+    def wire_context(self, account: PlatformAccount) -> dict[str, str]:
+        context = super().wire_context(account)
+        app = settings.PLATFORM_APPS["zoom"]
+        return {
+            **context,
+            "basic_auth": _basic(app["client_id"], app["client_secret"]),
+            # The chatbot has no stored token: it takes a client-credentials one, as on Zoom.
+            "bot_token": get_adapter("zoom")._bot_token(self._installation(account), fresh=True),
+            "robot_jid": app["bot_jid"],
+            "to_jid": account.chat_address,
+            # What the adapter used to build from the user id: no user's JID on the fake.
+            "convention_jid": jid_for(account.upstream_user_id),
+        }
+
+    def given_wrong_client_secret(self, sandbox, account, context: dict[str, str]) -> None:
+        context["basic_auth"] = _basic(settings.PLATFORM_APPS["zoom"]["client_id"], "not-it")
+
+    def given_refresh_token_spent(self, sandbox, account, context: dict[str, str]) -> None:
+        # Someone (another worker) redeemed this refresh token already: it is rotated away.
+        app = settings.PLATFORM_APPS["zoom"]
+        first = session_for("zoom").post(
+            TOKEN_URL,
+            data={"grant_type": "refresh_token", "refresh_token": context["refresh_token"]},
+            auth=(app["client_id"], app["client_secret"]),
+            timeout=30,
+        )
+        assert first.status_code == 200, first.text[:300]
+
+    def given_authorized_again(self, sandbox, account, context: dict[str, str]) -> None:
+        # A finished authorization elsewhere: only the newest grant stays valid (4741).
+        sandbox.provision("zoom", account.person.email, account.person.name)
+
+
+def _basic(client_id: str, client_secret: str) -> str:
+    return base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()

@@ -29,6 +29,7 @@ from platforms.sandbox.fakes.webex.shapes import (
     UNAUTHORIZED_TEXT,
     S,
     bot_id,
+    broker_refusal,
     error,
     mint,
     ok,
@@ -37,8 +38,10 @@ from platforms.sandbox.fakes.webex.shapes import (
 )
 from platforms.sandbox.models import SandboxMessage, SandboxToken, SandboxUser
 
-
 # --- the token endpoint ------------------------------------------------------------------------
+REFRESH_REFUSED = "The refresh token provided is expired, revoked, malformed, or invalid."
+
+
 @csrf_exempt
 def access_token(request: HttpRequest) -> HttpResponse:
     form = request.POST
@@ -94,25 +97,19 @@ def _pkce_ok(challenge: str, method: str, verifier: str) -> bool:
 
 
 def _refresh(token: SandboxToken | None, value: str) -> HttpResponse:
+    if not value:
+        return error(400, "refresh_token is required.", code="invalid_request")
     if not core.usable(token) or token is None or token.user is None:
-        return error(
-            400,
-            "The refresh token provided is expired, revoked, malformed, or invalid.",
-            code="invalid_grant",
-        )
+        return broker_refusal(400, "invalid_grant", REFRESH_REFUSED)
     user = token.user
     situation = user.situation
     if situation == "grant_revoked":
-        return error(
-            400,
-            "The refresh token provided is expired, revoked, malformed, or invalid.",
-            code="invalid_grant",
-        )
+        return broker_refusal(400, "invalid_grant", REFRESH_REFUSED)
     if situation == "app_disabled":
-        return error(
+        return broker_refusal(
             400,
+            "unauthorized_client",
             "This integration is blocked by the administrator of your organization.",
-            code="unauthorized_client",
         )
     if situation == "user_disabled":
         return error(403, "The user account is deactivated.")
@@ -176,7 +173,8 @@ def messages(request: HttpRequest) -> HttpResponse:
     bot = core.find(KEY, S.BOT, core.bearer(request))
     if not core.usable(bot):
         return error(401, UNAUTHORIZED_TEXT)
-    if not body:
+    # Webex takes a JSON body (or multipart for a file upload, which Mio never sends).
+    if not body or request.content_type != "application/json":
         return error(400, "Unable to parse the request body as a JSON object.")
     problem = _message_problem(body)
     if problem:

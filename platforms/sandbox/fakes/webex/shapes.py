@@ -82,6 +82,27 @@ def error(
     return response
 
 
+IDBROKER_TOKEN_URL = "https://idbroker.webex.com/idb/oauth2/v1/access_token"  # noqa: S105
+
+
+def broker_refusal(status: int, code: str, description: str) -> HttpResponse:
+    """A refusal of Webex's identity broker, wrapped by the API router as Webex answers a
+    revoked or expired refresh token: the OAuth code is only inside the text (issue 12,
+    finding 3; ``platforms/webex/fixtures/token/refresh_revoked_wrapped.json``)."""
+    tid = tracking_id()
+    reason = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}.get(status, "Error")
+    message = (
+        f"POST failed: HTTP/1.1 {status} {reason} (url = {IDBROKER_TOKEN_URL}, "
+        f"request/response TrackingId = {tid}, error = '{code}', description = '{description}')"
+    )
+    response = JsonResponse(
+        {"message": message, "errors": [{"description": message}], "trackingId": tid},
+        status=status,
+    )
+    response["TrackingID"] = tid
+    return response
+
+
 def unavailable() -> HttpResponse:
     return error(503, "Service Unavailable", headers={"Retry-After": "5"})
 

@@ -87,6 +87,7 @@ class ZoomFake(FakePlatform):
             "upstream_user_id": user.upstream_id,
             "workspace_id": user.workspace_id,
             "email": user.email,
+            "chat_address": T.jid_of(user),
         }
 
     def provision_bot(self, workspace_id: str) -> dict[str, Any]:

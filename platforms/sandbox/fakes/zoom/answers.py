@@ -12,7 +12,7 @@ from typing import Any
 from django.http import JsonResponse
 from django.utils import timezone
 
-from platforms.sandbox.fakes.zoom.tokens import tracking_id
+from platforms.sandbox.fakes.zoom.tokens import jid_of, tracking_id
 from platforms.sandbox.models import SandboxUser
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
@@ -51,11 +51,22 @@ MISSING_SCOPE: Answer = (
     {"code": 4711, "message": "Invalid access token, does not contain scopes:[user:read:user]."},
     {},
 )
+# https://developers.zoom.us/docs/api/errors/ ("Error response example").
+NOT_A_JSON_BODY: Answer = (
+    400,
+    {"code": 300, "message": "Request Body should be a valid JSON object."},
+    {},
+)
 CHATBOT_NOT_AUTHORIZED: Answer = (
     400,
     {"code": 7004, "message": "Not authorized.", "result": False},
     {},
 )
+
+
+def no_such_user(user: str) -> Answer:
+    """Code 1001 of the REST API, "User does not exist: {userId}." (GET_USER in zoom/errors)."""
+    return (404, {"code": 1001, "message": f"User does not exist: {user}."}, {})
 
 
 def coded(code: int, message: str) -> Answer:
@@ -136,12 +147,11 @@ def user_json(user: SandboxUser, *, status: str = "active") -> dict[str, Any]:
         "user_created_at": stamp,
         "last_login_time": stamp,
         "language": "en-US",
-        "phone_number": "",
         "status": status,
         "role_id": "2",
         "account_id": user.workspace_id,
         "account_number": 10000000 + user.pk,
         "cluster": "us05",
-        "jid": f"{user.upstream_id.lower()}@xmpp.zoom.us",
+        "jid": jid_of(user),
         "login_types": [100],
     }

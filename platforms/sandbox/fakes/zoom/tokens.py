@@ -49,6 +49,26 @@ def account_id_for(email: str) -> str:
     return _b64(hashlib.sha256(f"zoom-account:{domain}".encode()).digest())[:22]
 
 
+def jid_of(user: SandboxUser) -> str:
+    """The user's chat JID, the ``jid`` of ``GET /v2/users/me``.
+
+    Zoom documents the JID as a field of its own (Get User's ``jid``; chatbot events'
+    ``userJid``), not as a function of the user id. The fake's JIDs are stable per user but
+    deliberately not the lower-cased id, so a caller that builds ``to_jid`` from the id instead
+    of reading ``jid`` is refused here rather than in production.
+    """
+    digest = hashlib.sha256(f"zoom-jid:{user.upstream_id}".encode()).digest()
+    return f"{_b64(digest)[:22].lower()}@xmpp.zoom.us"
+
+
+def user_by_jid(jid: object, account_id: object) -> SandboxUser | None:
+    """The user of account ``account_id`` whose JID is ``jid`` (None: no such user there)."""
+    if not isinstance(jid, str) or not isinstance(account_id, str) or not account_id:
+        return None
+    users = SandboxUser.objects.filter(platform=PLATFORM, workspace_id=account_id)
+    return next((user for user in users if jid_of(user) == jid.lower()), None)
+
+
 def tracking_id() -> str:
     return f"v=2.0;clid=us05;rid=WEB_{secrets.token_hex(16)}"
 

@@ -133,18 +133,18 @@ def chat_messages(request: HttpRequest) -> HttpResponse:
         body = json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError):
         body = None
-    to_jid = body.get("to_jid") if isinstance(body, dict) else None
-    recipient = _recipient(to_jid)
+    if not isinstance(body, dict):
+        body = None
+    recipient = T.user_by_jid(body.get("to_jid"), body.get("account_id")) if body else None
     if hit := core.intercept(request, T.PLATFORM, "send", recipient.email if recipient else ""):
         return hit
     if request.method != "POST":
         return A.zoom_json({"code": 300, "message": "Method not allowed."}, status=405)
     if found is None:
         return A.respond(A.API_INVALID_TOKEN)
-    if not isinstance(body, dict):
-        return A.zoom_json(
-            {"code": 300, "message": "Request Body should be a valid JSON object."}, status=400
-        )
+    # The request body is JSON, sent as such ("Content-Type: application/json", CHATBOT_SEND).
+    if body is None or request.content_type != "application/json":
+        return A.respond(A.NOT_A_JSON_BODY)
     invalid = [
         {"field": name, "message": "Invalid field."}
         for name, kind in (
@@ -163,16 +163,10 @@ def chat_messages(request: HttpRequest) -> HttpResponse:
         return A.respond(A.CHATBOT_NOT_AUTHORIZED)
     if not T.chatbot_installed(body["account_id"]):
         return A.respond(A.CHATBOT_NOT_AUTHORIZED)
-    if recipient is None or recipient.workspace_id != body["account_id"]:
-        return A.zoom_json({"code": 1001, "message": f"User does not exist: {to_jid}."}, status=404)
+    if recipient is None:
+        # Only a JID Zoom gave out for a user of that account reaches anyone.
+        return A.respond(A.no_such_user(body["to_jid"]))
     return _deliver(request, body, recipient)
-
-
-def _recipient(to_jid: object) -> SandboxUser | None:
-    if not isinstance(to_jid, str) or not to_jid.endswith("@xmpp.zoom.us"):
-        return None
-    user_id = to_jid.split("@", 1)[0]
-    return SandboxUser.objects.filter(platform=T.PLATFORM, upstream_id__iexact=user_id).first()
 
 
 def _deliver(request: HttpRequest, body: dict, recipient: SandboxUser) -> HttpResponse:
