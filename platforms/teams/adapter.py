@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,14 @@ from platforms.base import (
 from platforms.errors import Evidence, PlatformError
 from platforms.messages import Message
 from platforms.teams import cards, entra, graph
-from platforms.teams.connector import Connector, bot_id, is_conversation_gone
+from platforms.teams.connector import (
+    TEAMS_USER_PREFIX,
+    Connector,
+    bot_id,
+    is_conversation_gone,
+    member_id,
+    read_error,
+)
 from platforms.teams.errors import TEAMS_ERRORS, entra_situation
 from platforms.teams.oauth import begin, finish
 from tokens.secret import reveal
@@ -36,6 +44,8 @@ from tokens.situations import Situation
 
 if TYPE_CHECKING:
     from tokens.models import Credential, Installation, PlatformAccount
+
+log = logging.getLogger(__name__)
 
 
 class TeamsAdapter(PlatformAdapter):
@@ -90,21 +100,21 @@ class TeamsAdapter(PlatformAdapter):
         self, installation: Installation, account: PlatformAccount, message: Message
     ) -> SendResult:
         tenant = account.workspace_id or installation.workspace_id
+        member = member_id(account)
         activity = self.render(message)
         activity["from"] = {"id": installation.bot_user_id or bot_id(), "name": "Mio"}
-        activity["recipient"] = {
-            "id": f"8:orgid:{account.upstream_user_id}",
-            "aadObjectId": account.upstream_user_id,
-        }
+        activity["recipient"] = {"id": member, "aadObjectId": account.upstream_user_id}
         if message.idempotency_key:
             # The connector keeps one activity per id in a conversation: a retried send is
             # recognised instead of delivered twice.
             activity["id"] = message.idempotency_key
         connector = Connector(installation.service_url)
+        address = ""
         try:
             conversation = account.conversation_id
             if not conversation:
-                conversation = connector.create_conversation(tenant, account.upstream_user_id)
+                conversation = connector.create_conversation(tenant, member)
+                address = self._teams_user_id(connector, conversation, account)
             try:
                 activity["conversation"] = {"id": conversation}
                 message_id = connector.send_activity(conversation, activity)
@@ -112,12 +122,29 @@ class TeamsAdapter(PlatformAdapter):
                 if not (account.conversation_id and is_conversation_gone(err)):
                     raise
                 # The cached conversation is gone (the chat was reset): create it afresh once.
-                conversation = connector.create_conversation(tenant, account.upstream_user_id)
+                conversation = connector.create_conversation(tenant, member)
+                address = self._teams_user_id(connector, conversation, account)
                 activity["conversation"] = {"id": conversation}
                 message_id = connector.send_activity(conversation, activity)
         finally:
             connector.close()
-        return SendResult(message_id=message_id, conversation_id=conversation)
+        return SendResult(message_id=message_id, conversation_id=conversation, chat_address=address)
+
+    def _teams_user_id(
+        self, connector: Connector, conversation: str, account: PlatformAccount
+    ) -> str:
+        """The ``29:`` id to address this person by from now on, when Mio does not have it.
+
+        Read from the new conversation's roster by Entra object id; a failure here costs
+        nothing but the fallback staying in use, so it never fails the send.
+        """
+        if str(account.chat_address or "").startswith(TEAMS_USER_PREFIX):
+            return ""
+        try:
+            return connector.teams_user_id(conversation, account.upstream_user_id)
+        except PlatformError as err:
+            log.info("Teams roster gave no user id for account %s: %s", account.pk, err)
+            return ""
 
     # --- OAuth --------------------------------------------------------------------------------
     def begin_oauth(self, *, redirect_uri: str, login_hint: str = "") -> OAuthStart:
@@ -146,10 +173,12 @@ class TeamsAdapter(PlatformAdapter):
             return PlatformError(Situation.TRANSIENT, evidence)
         if "error_codes" in data or "suberror" in data:
             return entra.from_body(data, "relay", status=status, raw=raw)
-        error = data.get("error") if isinstance(data.get("error"), dict) else {}
-        code = entra.text(error.get("code"))
+        # Graph and the Bot Framework ErrorResponse: {"error": {"code", "message"}}; Teams'
+        # connector also answers {"errorCode": 209, "message": "<JSON with subCode>"}.
+        code, description, numeric = read_error(data)
         evidence.error = code
-        evidence.description = entra.text(error.get("message"), 1000)
+        evidence.description = description
+        evidence.error_codes = [numeric] if numeric else []
         situation = None
         if code:
             situation = TEAMS_ERRORS.lookup(f"graph:{code}", f"bot:{code}")

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -26,6 +27,16 @@ from platforms.sandbox.models import SandboxToken, SandboxUser
 
 PLATFORM = "teams"
 LOGIN = "https://login.microsoftonline.com"
+# Tenants an authority may name besides a directory's GUID (or a verified domain name).
+TENANT_ALIASES = {"common", "organizations", "consumers", "botframework.com"}
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+FORM = "application/x-www-form-urlencoded"
+
+
+def known_tenant(tenant: str) -> bool:
+    value = tenant.lower()
+    return value in TENANT_ALIASES or bool(_GUID.match(value) or _DOMAIN.match(value))
 
 
 @csrf_exempt
@@ -33,6 +44,17 @@ LOGIN = "https://login.microsoftonline.com"
 def discovery(request: HttpRequest, tenant: str) -> HttpResponse:
     if answer := core.intercept(request, PLATFORM, "discovery"):
         return answer
+    if not known_tenant(tenant):
+        # https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
+        # AADSTS90002 InvalidTenantName.
+        return shapes.entra_error(
+            request,
+            400,
+            "invalid_tenant",
+            90002,
+            f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and "
+            "are signing into the correct cloud.",
+        )
     issuer_tenant = "{tenantid}" if tenant in ("common", "organizations") else tenant
     authorize = request.build_absolute_uri(reverse("sandbox-teams:authorize", args=[tenant]))
     return JsonResponse(
@@ -125,9 +147,23 @@ def check_client(
     return None
 
 
+def _missing(request: HttpRequest, name: str) -> HttpResponse:
+    """AADSTS900144: Entra reads the token request only as a form; a parameter missing from it
+    (or a JSON body, which it does not read at all) is named in the error."""
+    return shapes.entra_error(
+        request,
+        400,
+        "invalid_request",
+        900144,
+        f"The request body must contain the following parameter: '{name}'.",
+    )
+
+
 @csrf_exempt
 @require_POST
 def token(request: HttpRequest, tenant: str) -> HttpResponse:
+    if request.content_type != FORM:
+        return _missing(request, "grant_type")
     grant_type = request.POST.get("grant_type", "")
     if grant_type == "client_credentials":
         return _bot_token(request, tenant)
@@ -141,15 +177,20 @@ def token(request: HttpRequest, tenant: str) -> HttpResponse:
         return answer
     app = shapes.app()
     client_id, secret = client_credentials(request)
+    # Mio's bot is a registered app too: its credentials are valid, but a user's refresh
+    # token issued to the user app is not theirs to redeem (see ``_refresh``).
+    is_bot = bool(client_id) and client_id == app["bot_app_id"]
     if refused := check_client(
         request,
         client_id,
         secret,
-        expected_id=app["client_id"],
-        expected_secret=app["client_secret"],
+        expected_id=app["bot_app_id"] if is_bot else app["client_id"],
+        expected_secret=app["bot_app_secret"] if is_bot else app["client_secret"],
     ):
         return refused
     if grant_type == "refresh_token":
+        if not request.POST.get("scope", "").strip():
+            return _missing(request, "scope")
         return _refresh(request, found, client_id, tenant)
     if grant_type == "authorization_code":
         return _code(request, found, client_id, tenant)
@@ -175,6 +216,11 @@ def _refresh(
         )
     user = found.user
     issued = found.created_at.strftime("%m/%d/%Y %H:%M:%S")
+    if (found.meta or {}).get("client_id", client_id) != client_id:
+        # A refresh token is bound to the client it was issued to: AADSTS70000 InvalidGrant.
+        return shapes.entra_error(
+            request, 400, "invalid_grant", 70000, "Provided grant is invalid or malformed."
+        )
     if found.revoked:
         # Sessions revoked (revokeSignInSessions, an admin reset, a lifecycle removal).
         return situations.token_failure(
