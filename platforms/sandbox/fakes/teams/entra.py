@@ -80,9 +80,13 @@ def discovery(request: HttpRequest, tenant: str) -> HttpResponse:
             "frontchannel_logout_supported": True,
             "end_session_endpoint": f"{LOGIN}/{tenant}/oauth2/v2.0/logout",
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "oid", "tid"],
-            "tenant_region_scope": "EU",
+            "kerberos_endpoint": f"{LOGIN}/{tenant}/kerberos",
+            # A directory has a region; the multi-tenant aliases have none (null).
+            "tenant_region_scope": None if tenant.lower() in TENANT_ALIASES else "EU",
             "cloud_instance_name": "microsoftonline.com",
+            "cloud_graph_host_name": "graph.windows.net",
             "msgraph_host": "graph.microsoft.com",
+            "rbac_url": "https://pas.windows.net",
         }
     )
 
