@@ -172,3 +172,32 @@ def test_it_draws_the_card_in_the_teams_inbox(sandbox, live_server, teams, teams
     assert '<a class="ac-action ac-action-positive" href="https://heal.example.com/r/abc"' in html
     assert "<th>Platform</th><td>Microsoft Teams</td>" in html
     assert "ac-style-warning" in html
+
+
+def test_it_learns_the_teams_user_id_and_creates_chats_with_it(
+    sandbox, teams, teams_account
+) -> None:
+    # No 29: id yet: the chat is created with the Entra object id (Teams' documented fallback)
+    # and the roster names the person's Teams user id.
+    assert teams_account.chat_address == ""
+    first = teams.send(installation_of(teams_account), teams_account, MESSAGE)
+    assert first.chat_address.startswith("29:")
+    assert first.chat_address != f"29:{teams_account.upstream_user_id}"
+    # Known: the same 1:1 chat is created with the 29: id, and nothing new is learnt.
+    teams_account.chat_address = first.chat_address
+    again = teams.send(installation_of(teams_account), teams_account, MESSAGE)
+    assert (again.conversation_id, again.chat_address) == (first.conversation_id, "")
+    assert len(sandbox.inbox("teams", teams_account.person.email)) == 1
+    # The 29: id is what is sent: one Teams does not know is refused, not silently replaced.
+    teams_account.chat_address = "29:1bm8tc3VjaC11c2Vy"
+    with pytest.raises(PlatformError) as caught:
+        teams.send(installation_of(teams_account), teams_account, MESSAGE)
+    assert caught.value.evidence.error == "BadArgument"
+
+
+def test_it_still_sends_when_the_roster_cannot_name_the_user(sandbox, teams, teams_account) -> None:
+    sandbox.script("teams", "member", status=503, body="{}")
+    result = teams.send(installation_of(teams_account), teams_account, MESSAGE)
+    assert result.message_id
+    assert result.chat_address == ""
+    assert len(sandbox.inbox("teams", teams_account.person.email)) == 1
