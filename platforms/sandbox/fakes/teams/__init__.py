@@ -18,7 +18,15 @@ from django.utils import timezone
 
 from platforms.sandbox import core
 from platforms.sandbox.fakes.base import FakePlatform
-from platforms.sandbox.fakes.teams import connector, consent, entra, graph, issuing, shapes
+from platforms.sandbox.fakes.teams import (
+    connector,
+    consent,
+    discovery,
+    entra,
+    graph,
+    issuing,
+    shapes,
+)
 from platforms.sandbox.fakes.teams.inbox import card_context
 from platforms.sandbox.fakes.teams.situations import SITUATIONS
 from platforms.sandbox.models import SandboxMessage, SandboxToken, SandboxUser
@@ -55,7 +63,7 @@ class TeamsFake(FakePlatform):
         return [
             path(
                 "login/<str:tenant>/v2.0/.well-known/openid-configuration",
-                entra.discovery,
+                discovery.discovery,
                 name="discovery",
             ),
             path("login/<str:tenant>/oauth2/v2.0/authorize", consent.authorize, name="authorize"),
