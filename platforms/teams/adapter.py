@@ -30,7 +30,6 @@ from platforms.errors import Evidence, PlatformError
 from platforms.messages import Message
 from platforms.teams import cards, entra, graph
 from platforms.teams.connector import (
-    TEAMS_USER_PREFIX,
     Connector,
     bot_id,
     is_conversation_gone,
@@ -100,10 +99,9 @@ class TeamsAdapter(PlatformAdapter):
         self, installation: Installation, account: PlatformAccount, message: Message
     ) -> SendResult:
         tenant = account.workspace_id or installation.workspace_id
-        member = member_id(account)
         activity = self.render(message)
         activity["from"] = {"id": installation.bot_user_id or bot_id(), "name": "Mio"}
-        activity["recipient"] = {"id": member, "aadObjectId": account.upstream_user_id}
+        activity["recipient"] = {"id": member_id(account), "aadObjectId": account.upstream_user_id}
         if message.idempotency_key:
             # The connector keeps one activity per id in a conversation: a retried send is
             # recognised instead of delivered twice.
@@ -113,8 +111,7 @@ class TeamsAdapter(PlatformAdapter):
         try:
             conversation = account.conversation_id
             if not conversation:
-                conversation = connector.create_conversation(tenant, member)
-                address = self._teams_user_id(connector, conversation, account)
+                conversation, address = self._open(connector, tenant, account)
             try:
                 activity["conversation"] = {"id": conversation}
                 message_id = connector.send_activity(conversation, activity)
@@ -122,24 +119,37 @@ class TeamsAdapter(PlatformAdapter):
                 if not (account.conversation_id and is_conversation_gone(err)):
                     raise
                 # The cached conversation is gone (the chat was reset): create it afresh once.
-                conversation = connector.create_conversation(tenant, member)
-                address = self._teams_user_id(connector, conversation, account)
+                conversation, address = self._open(connector, tenant, account)
                 activity["conversation"] = {"id": conversation}
                 message_id = connector.send_activity(conversation, activity)
         finally:
             connector.close()
         return SendResult(message_id=message_id, conversation_id=conversation, chat_address=address)
 
+    def _open(self, connector: Connector, tenant: str, account: PlatformAccount) -> tuple[str, str]:
+        """Create the 1:1 conversation: (its id, the person's 29: id if newly learnt, else "").
+
+        With the stored Teams user id when there is one. Those ids are per bot, so one a
+        re-registered bot no longer knows (400 ``BadArgument``) falls back to the Entra object
+        id, Teams' documented alternative for personal chats, and the id is learnt again.
+        """
+        member = member_id(account)
+        if member != account.upstream_user_id:
+            try:
+                return connector.create_conversation(tenant, member), ""
+            except PlatformError as err:
+                if err.evidence.error != "BadArgument":
+                    raise
+                log.info("Teams refused the stored user id of account %s: %s", account.pk, err)
+        conversation = connector.create_conversation(tenant, account.upstream_user_id)
+        return conversation, self._teams_user_id(connector, conversation, account)
+
     def _teams_user_id(
         self, connector: Connector, conversation: str, account: PlatformAccount
     ) -> str:
-        """The ``29:`` id to address this person by from now on, when Mio does not have it.
-
-        Read from the new conversation's roster by Entra object id; a failure here costs
-        nothing but the fallback staying in use, so it never fails the send.
-        """
-        if str(account.chat_address or "").startswith(TEAMS_USER_PREFIX):
-            return ""
+        """The ``29:`` id to address this person by from now on, read from the new
+        conversation's roster by Entra object id. A failure here costs nothing but the
+        fallback staying in use, so it never fails the send."""
         try:
             return connector.teams_user_id(conversation, account.upstream_user_id)
         except PlatformError as err:
