@@ -94,8 +94,13 @@ def send_on(channel: str, row: OutboxMessage, message: Message) -> str:
     except Exception as exc:  # an adapter bug must not stop the fallback to other channels
         log.exception("sending outbox row %s on %s failed", row.pk, channel)
         raise Unusable(repr(exc)) from exc
+    learnt: dict[str, str] = {}
     if result.conversation_id and result.conversation_id != account.conversation_id:
-        PlatformAccount.objects.filter(pk=account.pk).update(conversation_id=result.conversation_id)
+        learnt["conversation_id"] = result.conversation_id
+    if result.chat_address and result.chat_address != account.chat_address:
+        learnt["chat_address"] = result.chat_address
+    if learnt:
+        PlatformAccount.objects.filter(pk=account.pk).update(**learnt)
     return result.message_id or ""
 
 

@@ -86,6 +86,9 @@ class OAuthStart:
 class SendResult:
     message_id: str = ""
     conversation_id: str = ""  # Teams: the 1:1 conversation to cache on the account
+    # The platform's own address for the person, learnt while sending (Teams: the 29: user id),
+    # to store on the account (``PlatformAccount.chat_address``); "" when nothing new was learnt.
+    chat_address: str = ""
 
 
 class PlatformAdapter(ABC):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from notifications import delivery, recovery, tasks
 from notifications.models import OutboxMessage
 from notifications.tests.world import build, payload_text
+from platforms.tests import corpus
 from tokens.models import Credential, CredentialState, Installation
 
 Row = OutboxMessage
@@ -179,3 +180,39 @@ def test_it_leaves_a_live_workers_row_alone(sandbox) -> None:
         status=Row.Status.SENDING, claimed_until=timezone.now() + timedelta(minutes=1)
     )
     assert recovery.recover_stuck() == {"sent": 0, "resent": 0, "unconfirmed": 0, "later": 0}
+
+
+def test_it_uses_another_channel_when_the_person_blocked_the_teams_bot(
+    sandbox, mail_outbox
+) -> None:
+    world = build(sandbox, "teams", users=1, admins=0)
+    user = world.users[0]
+    # Teams' own error shape for a blocked or uninstalled bot (a cited corpus fixture).
+    blocked = next(w for w in corpus.load("teams") if w.id == "send/message_writes_blocked_403")
+    sandbox.script(
+        "teams",
+        "send",
+        user=user.person.email,
+        status=blocked.status,
+        headers=blocked.headers,
+        body=blocked.body_text,
+    )
+    world.break_(user, "grant_revoked")
+    world.check(user)
+    row = prompt_row(world)
+    assert (row.status, row.channel, row.tried_channels) == ("sent", "email", ["teams"])
+    assert "app_uninstalled (MessageWritesBlocked)" in row.last_error
+    assert world.inbox(user.person, "teams") == []
+    assert [m.to for m in mail_outbox] == [[user.person.email]]
+
+
+def test_it_stores_the_teams_user_id_learnt_while_sending(sandbox) -> None:
+    world = build(sandbox, "teams", users=1, admins=0)
+    user = world.users[0]
+    assert user.chat_address == ""
+    world.break_(user, "grant_revoked")
+    world.check(user)
+    assert prompt_row(world).status == "sent"
+    account = world.account(user.person)
+    assert account.chat_address.startswith("29:")
+    assert account.conversation_id.startswith("a:1")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,13 @@ from platforms.base import (
 from platforms.errors import Evidence, PlatformError
 from platforms.messages import Message
 from platforms.teams import cards, entra, graph
-from platforms.teams.connector import Connector, bot_id, is_conversation_gone
+from platforms.teams.connector import (
+    Connector,
+    bot_id,
+    is_conversation_gone,
+    member_id,
+    read_error,
+)
 from platforms.teams.errors import TEAMS_ERRORS, entra_situation
 from platforms.teams.oauth import begin, finish
 from tokens.secret import reveal
@@ -36,6 +43,8 @@ from tokens.situations import Situation
 
 if TYPE_CHECKING:
     from tokens.models import Credential, Installation, PlatformAccount
+
+log = logging.getLogger(__name__)
 
 
 class TeamsAdapter(PlatformAdapter):
@@ -92,19 +101,17 @@ class TeamsAdapter(PlatformAdapter):
         tenant = account.workspace_id or installation.workspace_id
         activity = self.render(message)
         activity["from"] = {"id": installation.bot_user_id or bot_id(), "name": "Mio"}
-        activity["recipient"] = {
-            "id": f"8:orgid:{account.upstream_user_id}",
-            "aadObjectId": account.upstream_user_id,
-        }
+        activity["recipient"] = {"id": member_id(account), "aadObjectId": account.upstream_user_id}
         if message.idempotency_key:
             # The connector keeps one activity per id in a conversation: a retried send is
             # recognised instead of delivered twice.
             activity["id"] = message.idempotency_key
         connector = Connector(installation.service_url)
+        address = ""
         try:
             conversation = account.conversation_id
             if not conversation:
-                conversation = connector.create_conversation(tenant, account.upstream_user_id)
+                conversation, address = self._open(connector, tenant, account)
             try:
                 activity["conversation"] = {"id": conversation}
                 message_id = connector.send_activity(conversation, activity)
@@ -112,12 +119,42 @@ class TeamsAdapter(PlatformAdapter):
                 if not (account.conversation_id and is_conversation_gone(err)):
                     raise
                 # The cached conversation is gone (the chat was reset): create it afresh once.
-                conversation = connector.create_conversation(tenant, account.upstream_user_id)
+                conversation, address = self._open(connector, tenant, account)
                 activity["conversation"] = {"id": conversation}
                 message_id = connector.send_activity(conversation, activity)
         finally:
             connector.close()
-        return SendResult(message_id=message_id, conversation_id=conversation)
+        return SendResult(message_id=message_id, conversation_id=conversation, chat_address=address)
+
+    def _open(self, connector: Connector, tenant: str, account: PlatformAccount) -> tuple[str, str]:
+        """Create the 1:1 conversation: (its id, the person's 29: id if newly learnt, else "").
+
+        With the stored Teams user id when there is one. Those ids are per bot, so one a
+        re-registered bot no longer knows (400 ``BadArgument``) falls back to the Entra object
+        id, Teams' documented alternative for personal chats, and the id is learnt again.
+        """
+        member = member_id(account)
+        if member != account.upstream_user_id:
+            try:
+                return connector.create_conversation(tenant, member), ""
+            except PlatformError as err:
+                if err.evidence.error != "BadArgument":
+                    raise
+                log.info("Teams refused the stored user id of account %s: %s", account.pk, err)
+        conversation = connector.create_conversation(tenant, account.upstream_user_id)
+        return conversation, self._teams_user_id(connector, conversation, account)
+
+    def _teams_user_id(
+        self, connector: Connector, conversation: str, account: PlatformAccount
+    ) -> str:
+        """The ``29:`` id to address this person by from now on, read from the new
+        conversation's roster by Entra object id. A failure here costs nothing but the
+        fallback staying in use, so it never fails the send."""
+        try:
+            return connector.teams_user_id(conversation, account.upstream_user_id)
+        except PlatformError as err:
+            log.info("Teams roster gave no user id for account %s: %s", account.pk, err)
+            return ""
 
     # --- OAuth --------------------------------------------------------------------------------
     def begin_oauth(self, *, redirect_uri: str, login_hint: str = "") -> OAuthStart:
@@ -146,10 +183,12 @@ class TeamsAdapter(PlatformAdapter):
             return PlatformError(Situation.TRANSIENT, evidence)
         if "error_codes" in data or "suberror" in data:
             return entra.from_body(data, "relay", status=status, raw=raw)
-        error = data.get("error") if isinstance(data.get("error"), dict) else {}
-        code = entra.text(error.get("code"))
+        # Graph and the Bot Framework ErrorResponse: {"error": {"code", "message"}}; Teams'
+        # connector also answers {"errorCode": 209, "message": "<JSON with subCode>"}.
+        code, description, numeric = read_error(data)
         evidence.error = code
-        evidence.description = entra.text(error.get("message"), 1000)
+        evidence.description = description
+        evidence.error_codes = [numeric] if numeric else []
         situation = None
         if code:
             situation = TEAMS_ERRORS.lookup(f"graph:{code}", f"bot:{code}")

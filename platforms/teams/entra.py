@@ -60,6 +60,12 @@ _discovery: dict[tuple[str, str], tuple[float, _Cached]] = {}
 _discovery_lock = threading.Lock()
 
 
+def forget_discovery() -> None:
+    """Drop the cached discovery documents (an operator changed the cloud; tests)."""
+    with _discovery_lock:
+        _discovery.clear()
+
+
 class EntraHttp:
     """The ``http_client`` msal calls: bounded timeouts, sandbox routing, a memory of the answer.
 

@@ -32,8 +32,15 @@ SUBERRORS_JS = "https://learn.microsoft.com/en-us/javascript/api/@azure/msal-nod
 GRAPH_ERRORS = "https://learn.microsoft.com/en-us/graph/errors"
 DIRECTORY_ERRORS = "https://learn.microsoft.com/en-us/graph/resolve-auth-errors"
 BOT_STATUS_CODES = (
+    "https://learn.microsoft.com/en-us/microsoftteams/platform/bots/build-conversational-capability"
+    "#status-codes-from-bot-conversational-apis"
+)
+# "If the bot is blocked or uninstalled, Teams returns a 403 response code with a subCode:
+# MessageWritesBlocked"; and the aadObjectId fallback answers 403 ForbiddenOperationException
+# when the bot is not installed in the user's personal scope.
+BOT_PROACTIVE = (
     "https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/"
-    "conversation-messages#status-code-responses"
+    "send-proactive-messages#understand-who-blocked-muted-or-uninstalled-a-bot"
 )
 
 S = Situation
@@ -113,6 +120,9 @@ ENTRA_RULES: list[ErrorRule] = [
         [7000215, 7000222, 70002, 7000218, 700025, 50011, 70004, 700054, 70011, 65005, 7000114],
     ),
     *_aadsts(S.OPERATOR_CONFIG, [50194, 90002, 501481]),
+    # 900144 "The request body must contain the following parameter: '…'" and 90014
+    # MissingRequiredField: Mio's own request lacks a parameter (scope, grant_type…).
+    *_aadsts(S.OPERATOR_CONFIG, [900144, 90014]),
 ]
 
 # Used only when none of the AADSTS numbers is known (MSAL's UiRequiredExceptionClassification).
@@ -139,13 +149,21 @@ GRAPH_RULES: list[ErrorRule] = [
 
 BOT_RULES: list[ErrorRule] = [
     # The bot is not (or no longer) installed for the user, or the user blocked it: the bot
-    # cannot reach them and the caller falls back to another channel.
+    # cannot reach them and the caller falls back to another channel (no admin triage).
     ErrorRule("bot:BotNotInConversationRoster", S.APP_UNINSTALLED, BOT_STATUS_CODES),
     ErrorRule("bot:ConversationBlockedByUser", S.APP_UNINSTALLED, BOT_STATUS_CODES),
+    ErrorRule("bot:ForbiddenOperationException", S.APP_UNINSTALLED, BOT_STATUS_CODES),
+    ErrorRule("bot:MessageWritesBlocked", S.APP_UNINSTALLED, BOT_PROACTIVE),
     ErrorRule("bot:BotDisabledByAdmin", S.APP_DISABLED, BOT_STATUS_CODES),
     ErrorRule("bot:BotNotRegistered", S.OPERATOR_CONFIG, BOT_STATUS_CODES),
+    # "Invalid request payload provided by the bot" (a card Teams cannot take, a member id it
+    # does not know), a message too big, the wrong cloud's host: Mio's own request is wrong.
+    ErrorRule("bot:BadArgument", S.OPERATOR_CONFIG, BOT_STATUS_CODES),
+    ErrorRule("bot:MessageSizeTooBig", S.OPERATOR_CONFIG, BOT_STATUS_CODES),
+    ErrorRule("bot:InvalidBotApiHost", S.OPERATOR_CONFIG, BOT_STATUS_CODES),
     ErrorRule("bot:PreconditionFailed", S.TRANSIENT, BOT_STATUS_CODES),
     ErrorRule("bot:Throttled", S.TRANSIENT, BOT_STATUS_CODES),
+    ErrorRule("bot:ServiceError", S.TRANSIENT, BOT_STATUS_CODES),
 ]
 
 TEAMS_ERRORS = ErrorTable([*ENTRA_RULES, *SUBERROR_RULES, *GRAPH_RULES, *BOT_RULES])

@@ -5,9 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
+
+from platforms.base import PlatformAdapter
+from platforms.registry import get_adapter
+from platforms.sandbox.fakes.teams import connector as fake_connector
+from platforms.sandbox.models import SandboxUser
+from platforms.teams import connector as teams_connector
+from platforms.teams import entra as teams_entra
+from platforms.teams.connector import member_id
 from platforms.teams.errors import ENTRA_RULES, SUBERROR_RULES
 from platforms.teams.tests.helpers import validate_activity
+from platforms.tests import corpus
 from platforms.tests.contract import PlatformContract, ScriptCase
+from tokens.models import PlatformAccount
 
 
 def entra_body(code: int, error: str = "invalid_grant", suberror: str = "") -> dict[str, Any]:
@@ -112,3 +123,98 @@ class TestTeamsContract(PlatformContract):
 
     def validate_payload(self, payload: dict[str, Any]) -> None:
         validate_activity(payload)
+
+    # --- the wire-shape corpus (platforms/teams/fixtures/) -------------------------------------
+    def wire_context(self, account: PlatformAccount) -> dict[str, str]:
+        context = super().wire_context(account)
+        app = settings.PLATFORM_APPS["teams"]
+        user = _sandbox_user(account)
+        # A bot token cached by an earlier test names a sandbox that has since been reset.
+        teams_connector.forget_bot_token()
+        context.update(
+            bot_token=teams_connector.bot_access_token(),
+            bot_app_id=str(app["bot_app_id"]),
+            bot_app_secret=str(app["bot_app_secret"]),
+            teams_user_id=fake_connector.teams_user_id(user),
+            conversation_id=fake_connector.conversation_id(user),
+        )
+        return context
+
+    def exercise_token(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        if (wire.request.get("form") or {}).get("grant_type") != "authorization_code":
+            return super().exercise_token(wire, adapter, account)
+        # The re-sync: a real sign-in on the consent page, then the code redeemed through msal.
+        flow, params, redirect_uri = self._signed_in(adapter, account)
+        return adapter.finish_oauth(flow, params, redirect_uri=redirect_uri)
+
+    def given_code_issued(self, sandbox, account: PlatformAccount, context) -> None:
+        flow, params, redirect_uri = self._signed_in(get_adapter("teams"), account)
+        context.update(
+            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
+        )
+
+    def given_code_redeemed(self, sandbox, account: PlatformAccount, context) -> None:
+        adapter = get_adapter("teams")
+        flow, params, redirect_uri = self._signed_in(adapter, account)
+        adapter.finish_oauth(flow, params, redirect_uri=redirect_uri)  # the code is spent
+        context.update(
+            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
+        )
+
+    def _signed_in(
+        self, adapter: PlatformAdapter, account: PlatformAccount
+    ) -> tuple[dict[str, Any], dict[str, str], str]:
+        redirect_uri = f"{settings.SITE_URL}/resync/callback/"
+        start = adapter.begin_oauth(redirect_uri=redirect_uri, login_hint=account.person.email)
+        return start.flow, self._consent(start.url, allow=True), redirect_uri
+
+    def exercise_discovery(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        # msal reads the discovery document before the token call; Mio keeps it an hour.
+        teams_entra.forget_discovery()
+        return self.exercise_token(wire, adapter, account)
+
+    def exercise_bot_token(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        return teams_entra.bot_token()
+
+    def exercise_conversations(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        connector = self._connector(account)
+        try:
+            return {"id": connector.create_conversation(account.workspace_id, member_id(account))}
+        finally:
+            connector.close()
+
+    def exercise_member(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        conversation = fake_connector.conversation_id(_sandbox_user(account))
+        connector = self._connector(account)
+        try:
+            return {"id": connector.teams_user_id(conversation, account.upstream_user_id)}
+        finally:
+            connector.close()
+
+    def exercise_send(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        teams_connector.forget_bot_token()
+        cached = wire.extra.get("cached_conversation")
+        if cached:
+            PlatformAccount.objects.filter(pk=account.pk).update(conversation_id=cached)
+            account.refresh_from_db()
+        return super().exercise_send(wire, adapter, account)
+
+    def given_bot_blocked(self, sandbox, account: PlatformAccount, context) -> None:
+        _fake_state(account, fake_connector.BOT_BLOCKED)
+
+    def given_bot_not_installed(self, sandbox, account: PlatformAccount, context) -> None:
+        _fake_state(account, fake_connector.BOT_NOT_INSTALLED)
+
+    def _connector(self, account: PlatformAccount) -> teams_connector.Connector:
+        teams_connector.forget_bot_token()
+        return teams_connector.Connector(self._installation(account).service_url)
+
+
+def _sandbox_user(account: PlatformAccount) -> SandboxUser:
+    return SandboxUser.objects.get(platform="teams", email=account.person.email.lower())
+
+
+def _fake_state(account: PlatformAccount, state: str) -> None:
+    """A connector-only state of the fake (the person blocked the bot, or never installed it);
+    token and Graph calls are unaffected, so it is not one of the sandbox's token situations."""
+    SandboxUser.objects.filter(pk=_sandbox_user(account).pk).update(situation=state)

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from platforms.errors import Evidence
 from platforms.registry import get_adapter
 from platforms.teams import entra
+from platforms.tests import corpus
 from platforms.tests.relay_properties import check_any_body, json_bodies, statuses
 from tokens.relaykeys import issue_relay_key
 from tokens.situations import Situation
@@ -84,3 +85,31 @@ def test_it_answers_a_relay_report_with_a_malformed_body_with_202(
         )
     assert answer.status_code == 202, answer.text[:300]
     assert answer.json()["recorded"] is True
+
+
+def _wire(wire_id: str) -> corpus.Wire:
+    return next(wire for wire in corpus.load("teams") if wire.id == wire_id)
+
+
+def test_it_reads_the_connectors_errorcode_shape_as_a_blocked_bot() -> None:
+    # Teams' second error shape: {"errorCode": 209, "message": "<JSON text with subCode>"}.
+    blocked = _wire("send/message_writes_blocked_403")
+    found = get_adapter("teams").classify_relay_error(blocked.status, blocked.body)
+    assert found.situation == Situation.APP_UNINSTALLED
+    assert found.evidence.error == "MessageWritesBlocked"
+    assert found.evidence.error_codes == ["209"]
+    assert found.evidence.description == "Thread is blocked from message writes."
+
+
+def test_it_reads_the_connectors_error_response_shape_too() -> None:
+    not_installed = _wire("conversations/not_installed_403")
+    found = get_adapter("teams").classify_relay_error(not_installed.status, not_installed.body)
+    assert found.situation == Situation.APP_UNINSTALLED
+    assert found.evidence.error == "ForbiddenOperationException"
+
+
+def test_it_keeps_a_plain_text_errorcode_message_as_evidence() -> None:
+    found = get_adapter("teams").classify_relay_error(403, {"errorCode": 7, "message": "Nope"})
+    assert found.situation == Situation.UNKNOWN
+    assert found.evidence.description == "Nope"
+    assert found.evidence.error_codes == ["7"]

@@ -112,7 +112,9 @@ def test_it_recreates_a_conversation_that_is_gone(sandbox, teams, teams_account)
         ("conversations", 401, "BotNotRegistered", "operator_config"),
         ("send", 412, "PreconditionFailed", "transient"),
         ("send", 429, "Throttled", "transient"),
-        ("send", 413, "MessageSizeTooBig", "unknown"),
+        # "Reduce the payload size": Mio's own message is wrong, the operator fixes it.
+        ("send", 413, "MessageSizeTooBig", "operator_config"),
+        ("conversations", 403, "ForbiddenOperationException", "app_uninstalled"),
     ],
 )
 def test_it_classifies_what_the_connector_refuses(
@@ -170,3 +172,35 @@ def test_it_draws_the_card_in_the_teams_inbox(sandbox, live_server, teams, teams
     assert '<a class="ac-action ac-action-positive" href="https://heal.example.com/r/abc"' in html
     assert "<th>Platform</th><td>Microsoft Teams</td>" in html
     assert "ac-style-warning" in html
+
+
+def test_it_learns_the_teams_user_id_and_creates_chats_with_it(
+    sandbox, teams, teams_account
+) -> None:
+    # No 29: id yet: the chat is created with the Entra object id (Teams' documented fallback)
+    # and the roster names the person's Teams user id.
+    assert teams_account.chat_address == ""
+    first = teams.send(installation_of(teams_account), teams_account, MESSAGE)
+    assert first.chat_address.startswith("29:")
+    assert first.chat_address != f"29:{teams_account.upstream_user_id}"
+    # Known: the same 1:1 chat is created with the 29: id, and nothing new is learnt.
+    teams_account.chat_address = first.chat_address
+    again = teams.send(installation_of(teams_account), teams_account, MESSAGE)
+    assert (again.conversation_id, again.chat_address) == (first.conversation_id, "")
+    assert len(sandbox.inbox("teams", teams_account.person.email)) == 1
+    # The 29: id is what is sent: one the bot no longer knows (ids are per bot) is refused,
+    # and the chat is created by Entra object id instead, learning the right id again.
+    teams_account.chat_address = "29:1bm8tc3VjaC11c2Vy"
+    renewed = teams.send(installation_of(teams_account), teams_account, MESSAGE)
+    assert (renewed.conversation_id, renewed.chat_address) == (
+        first.conversation_id,
+        first.chat_address,
+    )
+
+
+def test_it_still_sends_when_the_roster_cannot_name_the_user(sandbox, teams, teams_account) -> None:
+    sandbox.script("teams", "member", status=503, body="{}")
+    result = teams.send(installation_of(teams_account), teams_account, MESSAGE)
+    assert result.message_id
+    assert result.chat_address == ""
+    assert len(sandbox.inbox("teams", teams_account.person.email)) == 1

@@ -2,7 +2,7 @@
 Bot Framework connector, and Graph lifecycle notifications pushed to the project.
 
 Endpoints for the control API's ``script`` call: ``discovery``, ``authorize``, ``token``,
-``bot_token``, ``probe``, ``conversations``, ``send`` (see ``endpoints``).
+``bot_token``, ``probe``, ``conversations``, ``member``, ``send`` (see ``endpoints``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from django.utils import timezone
 
 from platforms.sandbox import core
 from platforms.sandbox.fakes.base import FakePlatform
-from platforms.sandbox.fakes.teams import connector, consent, entra, graph, issuing, shapes
+from platforms.sandbox.fakes.teams import (
+    connector,
+    consent,
+    discovery,
+    entra,
+    graph,
+    issuing,
+    shapes,
+)
 from platforms.sandbox.fakes.teams.inbox import card_context
 from platforms.sandbox.fakes.teams.situations import SITUATIONS
 from platforms.sandbox.models import SandboxMessage, SandboxToken, SandboxUser
@@ -38,7 +46,10 @@ class TeamsFake(FakePlatform):
         "bot_token": "POST login/botframework.com/oauth2/v2.0/token: the bot's client "
         "credentials token",
         "probe": "GET graph/v1.0/me: Microsoft Graph identity call",
-        "conversations": "POST connector/teams/v3/conversations: create the 1:1 conversation",
+        "conversations": "POST connector/teams/v3/conversations: create the 1:1 conversation "
+        "(member: the 29: Teams user id, or the Entra object id)",
+        "member": "GET connector/teams/v3/conversations/<id>/members/<member>: one member of the "
+        "conversation's roster (its 29: Teams user id)",
         "send": "POST connector/teams/v3/conversations/<id>/activities: deliver an activity",
     }
     events: ClassVar[dict[str, str]] = {
@@ -52,13 +63,18 @@ class TeamsFake(FakePlatform):
         return [
             path(
                 "login/<str:tenant>/v2.0/.well-known/openid-configuration",
-                entra.discovery,
+                discovery.discovery,
                 name="discovery",
             ),
             path("login/<str:tenant>/oauth2/v2.0/authorize", consent.authorize, name="authorize"),
             path("login/<str:tenant>/oauth2/v2.0/token", entra.token, name="token"),
             path("graph/v1.0/me", graph.me, name="me"),
             path("connector/teams/v3/conversations", connector.conversations, name="conversations"),
+            path(
+                "connector/teams/v3/conversations/<str:conversation>/members/<str:member>",
+                connector.member,
+                name="member",
+            ),
             path(
                 "connector/teams/v3/conversations/<str:conversation>/activities",
                 connector.activities,

@@ -1,9 +1,8 @@
-"""The fake Entra ID: OpenID discovery, the token endpoint, and the client checks they share.
+"""The fake Entra ID token endpoint and the client checks it shares with the bot's token.
 
-Paths are the real ones under ``/sandbox/teams/login/``: ``<tenant>/v2.0/.well-known/
-openid-configuration`` and ``<tenant>/oauth2/v2.0/token``. The discovery document names the
-REAL token endpoint (msal only accepts https; Mio's HTTP client routes it here) and the
-sandbox's own authorize page (the browser must reach it).
+The path is the real one under ``/sandbox/teams/login/``: ``<tenant>/oauth2/v2.0/token``
+(discovery is in ``discovery.py``). Like Entra it reads the request only as a form, wants
+``scope`` with a refresh, and binds a refresh token to the client it was issued to.
 """
 
 from __future__ import annotations
@@ -16,53 +15,15 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from platforms.sandbox import core
 from platforms.sandbox.fakes.teams import issuing, shapes, situations
 from platforms.sandbox.models import SandboxToken, SandboxUser
 
 PLATFORM = "teams"
-LOGIN = "https://login.microsoftonline.com"
-
-
-@csrf_exempt
-@require_GET
-def discovery(request: HttpRequest, tenant: str) -> HttpResponse:
-    if answer := core.intercept(request, PLATFORM, "discovery"):
-        return answer
-    issuer_tenant = "{tenantid}" if tenant in ("common", "organizations") else tenant
-    authorize = request.build_absolute_uri(reverse("sandbox-teams:authorize", args=[tenant]))
-    return JsonResponse(
-        {
-            "token_endpoint": f"{LOGIN}/{tenant}/oauth2/v2.0/token",
-            "token_endpoint_auth_methods_supported": [
-                "client_secret_post",
-                "private_key_jwt",
-                "client_secret_basic",
-            ],
-            "jwks_uri": f"{LOGIN}/{tenant}/discovery/v2.0/keys",
-            "response_modes_supported": ["query", "fragment", "form_post"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-            "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": f"{LOGIN}/{issuer_tenant}/v2.0",
-            "request_uri_parameter_supported": False,
-            "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
-            "authorization_endpoint": authorize,
-            "device_authorization_endpoint": f"{LOGIN}/{tenant}/oauth2/v2.0/devicecode",
-            "http_logout_supported": True,
-            "frontchannel_logout_supported": True,
-            "end_session_endpoint": f"{LOGIN}/{tenant}/oauth2/v2.0/logout",
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "oid", "tid"],
-            "tenant_region_scope": "EU",
-            "cloud_instance_name": "microsoftonline.com",
-            "msgraph_host": "graph.microsoft.com",
-        }
-    )
+FORM = "application/x-www-form-urlencoded"
 
 
 def client_credentials(request: HttpRequest) -> tuple[str, str]:
@@ -125,9 +86,23 @@ def check_client(
     return None
 
 
+def _missing(request: HttpRequest, name: str) -> HttpResponse:
+    """AADSTS900144: Entra reads the token request only as a form; a parameter missing from it
+    (or a JSON body, which it does not read at all) is named in the error."""
+    return shapes.entra_error(
+        request,
+        400,
+        "invalid_request",
+        900144,
+        f"The request body must contain the following parameter: '{name}'.",
+    )
+
+
 @csrf_exempt
 @require_POST
 def token(request: HttpRequest, tenant: str) -> HttpResponse:
+    if request.content_type != FORM:
+        return _missing(request, "grant_type")
     grant_type = request.POST.get("grant_type", "")
     if grant_type == "client_credentials":
         return _bot_token(request, tenant)
@@ -141,15 +116,20 @@ def token(request: HttpRequest, tenant: str) -> HttpResponse:
         return answer
     app = shapes.app()
     client_id, secret = client_credentials(request)
+    # Mio's bot is a registered app too: its credentials are valid, but a user's refresh
+    # token issued to the user app is not theirs to redeem (see ``_refresh``).
+    is_bot = bool(client_id) and client_id == app["bot_app_id"]
     if refused := check_client(
         request,
         client_id,
         secret,
-        expected_id=app["client_id"],
-        expected_secret=app["client_secret"],
+        expected_id=app["bot_app_id"] if is_bot else app["client_id"],
+        expected_secret=app["bot_app_secret"] if is_bot else app["client_secret"],
     ):
         return refused
     if grant_type == "refresh_token":
+        if not request.POST.get("scope", "").strip():
+            return _missing(request, "scope")
         return _refresh(request, found, client_id, tenant)
     if grant_type == "authorization_code":
         return _code(request, found, client_id, tenant)
@@ -175,6 +155,11 @@ def _refresh(
         )
     user = found.user
     issued = found.created_at.strftime("%m/%d/%Y %H:%M:%S")
+    if (found.meta or {}).get("client_id", client_id) != client_id:
+        # A refresh token is bound to the client it was issued to: AADSTS70000 InvalidGrant.
+        return shapes.entra_error(
+            request, 400, "invalid_grant", 70000, "Provided grant is invalid or malformed."
+        )
     if found.revoked:
         # Sessions revoked (revokeSignInSessions, an admin reset, a lifecycle removal).
         return situations.token_failure(
