@@ -493,6 +493,7 @@ class PlatformContract:
             assert check is not None
             assert check.situation in ("", Situation.OPERATOR_CONFIG), check.evidence
         assert not OutboxMessage.objects.filter(audience="user").exists()
+        assert OutboxMessage.objects.filter(audience="operator").count() == 1  # one alert
         assert Incident.objects.filter(audience="operator").count() == 1
         assert not Incident.objects.exclude(audience="operator").exists()
         assert sandbox.inbox(self.platform, account.person.email) == []
