@@ -127,3 +127,14 @@ def _situations() -> set[str]:
     from platforms.sandbox.registry import get_fake
 
     return set(get_fake(PLATFORM).situations)
+
+
+def test_it_ends_the_hold_when_the_user_signs_in_again(enroll, sandbox) -> None:
+    from tokens.provisioning import attach_account, grant_from_dict
+
+    account = enroll(PLATFORM)
+    Credential.objects.filter(pk=account.credential_id).update(grant_lost_at=timezone.now())
+    data = sandbox.provision(PLATFORM, account.person.email, account.person.name)
+    attach_account(account.person, PLATFORM, grant_from_dict(data["grant"]))
+    assert fresh(account).grant_lost_at is None
+    assert check(account).outcome in (CheckRecord.Outcome.OK, CheckRecord.Outcome.HEALED)
