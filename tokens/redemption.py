@@ -96,12 +96,28 @@ def redeem_and_keep(
             return _rescue(adapter, locked, err.text, err.evidence.http_status, err, again, redeem)
         except Exception as err:
             # An adapter that refused or tripped over a 2xx answer: the redemption happened.
-            answer = seen.last()
+            answer = _damaged(seen)
             if answer is None or (isinstance(err, PlatformError) and err.transient):
                 raise
             return _rescue(adapter, locked, answer[1], answer[0], err, again, redeem)
     keep(locked, grant, adapter.key)
     return grant
+
+
+def _damaged(seen: grants.Witness) -> tuple[int, str] | None:
+    """The witnessed 2xx answer that may hold a grant the adapter failed to read.
+
+    One with tokens in it comes first, then one that is not whole JSON (cut off); a whole JSON
+    answer without tokens is what the adapter read and refused (Slack answers ``ok: false`` with
+    HTTP 200), or another call it made (an identity check): the last one stands for those.
+    """
+    for status, text in seen.answers:
+        if grants.has_tokens(grants.salvage_grant(text)):
+            return status, text
+    for status, text in seen.answers:
+        if not grants.is_whole_json(text):
+            return status, text
+    return seen.last()
 
 
 def _refresh_token(adapter: PlatformAdapter, locked: Credential) -> str:

@@ -138,3 +138,18 @@ def test_it_ends_the_hold_when_the_user_signs_in_again(enroll, sandbox) -> None:
     attach_account(account.person, PLATFORM, grant_from_dict(data["grant"]))
     assert fresh(account).grant_lost_at is None
     assert check(account).outcome in (CheckRecord.Outcome.OK, CheckRecord.Outcome.HEALED)
+
+
+def test_it_leaves_a_whole_refusal_answered_with_a_2xx_to_the_adapters_reading(
+    enroll, sandbox
+) -> None:
+    # Some platforms refuse with HTTP 200 (Slack's ok: false); a whole answer without tokens is
+    # a refusal the adapter read, not a grant it lost.
+    account = enroll(PLATFORM)
+    expire(account)
+    sandbox.script(
+        PLATFORM, "token", status=200, body='{"reason": "Invalid Token!", "error": "invalid_grant"}'
+    )
+    record = check(account)
+    assert record.situation == "grant_revoked", record.evidence
+    assert fresh(account).grant_lost_at is None
