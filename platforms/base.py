@@ -167,17 +167,19 @@ class PlatformAdapter(ABC):
             )
         return CheckOutcome(None, None, refreshed, identity, latency_ms=_ms_since(started))
 
-    def refresh(self, credential: Credential) -> Credential:
+    def refresh(self, credential: Credential, *, force: bool = False, **redeem: Any) -> Credential:
         """Refresh under the per-credential lock and store the new tokens at once.
 
         Returns the fresh credential. If another worker refreshed it while we waited for the
-        lock, its tokens are used and the refresh token is not redeemed a second time. An answer
-        the platform gave but nobody can read is salvaged or kept with the operator, never lost
-        (``tokens.redemption``).
+        lock, its tokens are used and the refresh token is not redeemed a second time (unless
+        ``force``: a token with new claims is needed). ``redeem`` goes to
+        ``redeem_refresh_token``. An answer the platform gave but nobody can read is salvaged
+        or kept with the operator, never lost. The engine does the locking and storing
+        (``tokens.redemption``); an adapter only speaks HTTP and returns a ``TokenGrant``.
         """
         from tokens import redemption
 
-        return redemption.refresh(self, credential)
+        return redemption.refresh(self, credential, force=force, **redeem)
 
     def _expiring(self, credential: Credential) -> bool:
         return (

@@ -58,22 +58,33 @@ log = logging.getLogger(__name__)
 
 
 # --- the refresh ---------------------------------------------------------------------------------
-def refresh(adapter: PlatformAdapter, credential: Credential) -> Credential:
+def refresh(
+    adapter: PlatformAdapter, credential: Credential, *, force: bool = False, **redeem: Any
+) -> Credential:
     """Refresh under the per-credential lock and store the new tokens at once.
 
     Returns the fresh credential. If another worker refreshed it while we waited for the lock,
-    its tokens are used and the refresh token is not redeemed a second time.
+    its tokens are used and the refresh token is not redeemed a second time, unless ``force``
+    (a token with new claims is needed, whatever the other worker got). ``redeem``: extra
+    arguments for the adapter's ``redeem_refresh_token`` (Teams' ``claims_challenge``).
     """
     seen_refresh_at = credential.last_refreshed_at
     with refresh_lock(credential.pk) as locked:
         kept = spool_take(locked.pk)
-        if kept is not None:
+        if kept is not None and not force:
             keep(locked, kept, adapter.key)
             spool_discard(locked.pk)
             return locked
-        if locked.last_refreshed_at != seen_refresh_at and not adapter._expiring(locked):
+        if kept is not None:
+            keep(locked, kept, adapter.key)  # its refresh token is the live one to redeem
+            spool_discard(locked.pk)
+        elif (
+            not force
+            and locked.last_refreshed_at != seen_refresh_at
+            and not adapter._expiring(locked)
+        ):
             return locked
-        redeem_and_keep(adapter, locked, _refresh_token(adapter, locked))
+        redeem_and_keep(adapter, locked, _refresh_token(adapter, locked), **redeem)
         return locked
 
 

@@ -153,3 +153,16 @@ def test_it_leaves_a_whole_refusal_answered_with_a_2xx_to_the_adapters_reading(
     record = check(account)
     assert record.situation == "grant_revoked", record.evidence
     assert fresh(account).grant_lost_at is None
+
+
+def test_it_redeems_once_for_two_workers_unless_a_new_token_is_forced(enroll) -> None:
+    account = enroll(PLATFORM)
+    adapter = get_adapter(PLATFORM)
+    stale = fresh(account)  # a worker read it before another one refreshed it
+    adapter.refresh(fresh(account))
+    refreshed = reveal(fresh(account).refresh_token)
+    assert reveal(adapter.refresh(stale).refresh_token) == refreshed  # not redeemed twice
+    # A token with new claims (Teams' CAE challenge) needs its own redemption.
+    forced = adapter.refresh(stale, force=True)
+    assert reveal(forced.refresh_token) not in (refreshed, reveal(stale.refresh_token))
+    assert reveal(fresh(account).refresh_token) == reveal(forced.refresh_token)
