@@ -27,6 +27,7 @@ spent, which would read ``grant_revoked``) until the operator releases it (the a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -230,7 +231,17 @@ def keep(credential: Credential, grant: TokenGrant, platform: str) -> None:
     try:
         store_grant(credential, grant)
     except DatabaseError as exc:
-        spool_put(credential.pk, grant)
+        try:
+            spool_put(credential.pk, grant)
+        except OSError as disk:
+            # Neither the database nor the disk: this process keeps it for its next attempt.
+            _in_memory[credential.pk] = grant
+            log.critical(
+                "credential %s: the spool refused the new %s grant too (%s); kept in memory",
+                credential.pk,
+                platform,
+                type(disk).__name__,
+            )
         log.error(
             "credential %s: the new %s grant could not be saved (%s); kept encrypted in the spool",
             credential.pk,
@@ -279,12 +290,18 @@ def spool_put(credential_id: int, grant: TokenGrant) -> None:
     os.replace(partial, path)
 
 
+# The last resort when the spool cannot be written either (a full or read-only disk).
+_in_memory: dict[int, TokenGrant] = {}
+
+
 def spool_take(credential_id: int) -> TokenGrant | None:
     """The grant kept aside for this credential, if any (left in place until stored)."""
+    if credential_id in _in_memory:
+        return _in_memory[credential_id]
     path = _spool_path(credential_id)
     try:
         cipher = path.read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     data = json.loads(vault.decrypt(cipher))
     return TokenGrant(
@@ -297,7 +314,9 @@ def spool_take(credential_id: int) -> TokenGrant | None:
 
 
 def spool_discard(credential_id: int) -> None:
-    _spool_path(credential_id).unlink(missing_ok=True)
+    _in_memory.pop(credential_id, None)
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        _spool_path(credential_id).unlink()
 
 
 # --- the operator's hold -------------------------------------------------------------------------

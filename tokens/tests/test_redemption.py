@@ -38,10 +38,15 @@ def check(account: PlatformAccount) -> CheckRecord:
     return record
 
 
+@pytest.mark.parametrize("disk", ["writable", "full"])
 def test_it_keeps_a_grant_the_database_refused_and_stores_it_on_the_next_attempt(
-    enroll, settings, tmp_path, monkeypatch
+    enroll, settings, tmp_path, monkeypatch, disk
 ) -> None:
     settings.GRANT_SPOOL_DIR = str(tmp_path)
+    if disk == "full":
+        # The spool cannot be written either: the worker process keeps the grant in memory.
+        (tmp_path / "spool").write_text("")
+        settings.GRANT_SPOOL_DIR = str(tmp_path / "spool" / "cannot-be-a-directory")
     account = enroll(PLATFORM)
     old = reveal(fresh(account).refresh_token)
     expire(account)
@@ -59,15 +64,16 @@ def test_it_keeps_a_grant_the_database_refused_and_stores_it_on_the_next_attempt
     assert refused == [account.credential_id]
     assert first.outcome == CheckRecord.Outcome.TRANSIENT
     assert first.evidence["error"] == "grant_unsaved"
-    spooled = list(tmp_path.iterdir())
-    assert len(spooled) == 1
     assert reveal(fresh(account).refresh_token) == old  # spent at Zoom, still the stored one
-    assert old not in spooled[0].read_text()  # kept encrypted
+    if disk == "writable":
+        spooled = list(tmp_path.iterdir())
+        assert len(spooled) == 1
+        assert old not in spooled[0].read_text()  # kept encrypted
 
     second = check(account)
     assert second.outcome in (CheckRecord.Outcome.OK, CheckRecord.Outcome.HEALED), second.evidence
     assert reveal(fresh(account).refresh_token) != old
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ([] if disk == "writable" else ["spool"])
     # The stored refresh token is the live one: Zoom honours it.
     expire(account)
     assert check(account).outcome == CheckRecord.Outcome.HEALED
