@@ -15,8 +15,12 @@ from django.utils import timezone
 
 from dashboard.models import AuditEntry
 from notifications.models import Incident, OutboxMessage
+from platforms import grants
+from platforms.base import TokenGrant
+from platforms.errors import PlatformError
 from platforms.registry import get_adapter
 from platforms.sandbox import core
+from platforms.zoom.adapter import ZoomAdapter
 from tokens.models import CheckRecord, Credential, CredentialState, PlatformAccount
 from tokens.secret import reveal
 from tokens.services import check_now
@@ -172,3 +176,45 @@ def test_it_redeems_once_for_two_workers_unless_a_new_token_is_forced(enroll) ->
     forced = adapter.refresh(stale, force=True)
     assert reveal(forced.refresh_token) not in (refreshed, reveal(stale.refresh_token))
     assert reveal(fresh(account).refresh_token) == reveal(forced.refresh_token)
+
+
+class OwnHttpZoom(ZoomAdapter):
+    """Zoom as an adapter whose HTTP the engine cannot see (slack-sdk's urllib, say): it reads
+    its own raw answers and says ``UnreadableGrant`` for a 2xx one it cannot read."""
+
+    def redeem_refresh_token(self, credential: Credential, refresh_token: str) -> TokenGrant:
+        with grants.witness() as own:  # shadows the engine's witness
+            try:
+                return super().redeem_refresh_token(credential, refresh_token)
+            except PlatformError:
+                answer = own.last()
+                if answer is None:
+                    raise
+                raise grants.UnreadableGrant(self.key, answer[1], status=answer[0]) from None
+
+
+@pytest.mark.parametrize("cut", ["after_refresh_token", "inside_first_token"])
+def test_it_salvages_or_holds_what_an_adapter_calls_unreadable(enroll, sandbox, cut) -> None:
+    account = enroll(PLATFORM)
+    credential = fresh(account)
+    old = reveal(credential.refresh_token)
+    expire(account)
+    adapter = OwnHttpZoom()
+    with grants.witness() as seen:  # a real redemption: Zoom voids the stored refresh token
+        ZoomAdapter().redeem_refresh_token(credential, old)
+    answer = seen.last()[1]
+    issued = grants.salvage_grant(answer)
+    if cut == "after_refresh_token":
+        body = answer[: answer.index(issued["refresh_token"]) + len(issued["refresh_token"]) + 1]
+    else:
+        body = answer[: answer.index(issued["access_token"]) + 10]
+    sandbox.script(PLATFORM, "token", status=200, body=body)
+    outcome = adapter.check(fresh(account))
+    if cut == "after_refresh_token":
+        assert outcome.healthy, outcome.evidence
+        assert reveal(fresh(account).refresh_token) not in (old, None)
+    else:
+        assert outcome.situation == "operator_config"
+        assert outcome.evidence.error == "unreadable_grant"
+        assert issued["access_token"][:10] not in outcome.evidence.raw
+        assert fresh(account).grant_lost_at is not None
