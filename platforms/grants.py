@@ -132,9 +132,15 @@ def _int(value: Any) -> int | None:
 
 # --- masking -------------------------------------------------------------------------------------
 # The value of any secret-looking key, whole or cut off ("refresh_token":"abc… with no end).
-_SECRET_VALUE = re.compile(
-    r'(?i)("[^"]*(?:token|secret|code|password|assertion)[^"]*"\s*:\s*")((?:[^"\\]|\\.)*)("?)'
-)
+_KEYED_VALUE = re.compile(r'("([^"]*)"\s*:\s*")((?:[^"\\]|\\.)*)("?)')
+_SECRET_KEY = re.compile(r"(?i)(token|secret|password|assertion|^code$)")
+_HARMLESS_KEYS = frozenset({"token_type"})
+
+
+def _is_secret_key(key: str) -> bool:
+    return key.lower() not in _HARMLESS_KEYS and bool(_SECRET_KEY.search(key))
+
+
 # Any long opaque run (a token under a key we did not foresee, a JWT, a bearer value, a Slack
 # xox token): mio_heal.logging's patterns would find these too, but would also eat the lengths.
 _OPAQUE = re.compile(r"[A-Za-z0-9._~+/=-]{20,}")
@@ -143,8 +149,13 @@ _OPAQUE = re.compile(r"[A-Za-z0-9._~+/=-]{20,}")
 def mask(text: str, limit: int = 2000) -> str:
     """``text`` with every secret value replaced by its length: evidence, never a token."""
     text = (text or "")[: limit * 2]
-    text = _SECRET_VALUE.sub(
-        lambda m: f"{m.group(1)}[masked {len(m.group(2))} chars]{m.group(3)}", text
+    text = _KEYED_VALUE.sub(
+        lambda m: (
+            f"{m.group(1)}[masked {len(m.group(3))} chars]{m.group(4)}"
+            if _is_secret_key(m.group(2))
+            else m.group(0)
+        ),
+        text,
     )
     text = _OPAQUE.sub(lambda m: f"[masked {len(m.group(0))} chars]", text)
     return text[:limit]

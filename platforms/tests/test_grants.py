@@ -86,6 +86,7 @@ def test_it_masks_every_token_even_one_cut_off() -> None:
     # What is left is what an operator reads: the keys, the lengths, the harmless fields.
     assert '"refresh_token": "[masked' in mask(text)
     assert "team_chat:write:user_message" in mask(text)
+    assert '"token_type": "bearer"' in mask(text)
 
 
 def test_it_keeps_the_raw_answer_out_of_an_unreadable_grants_evidence() -> None:
