@@ -158,11 +158,10 @@ def _rescue(
 ) -> TokenGrant:
     salvaged = grants.salvage_grant(text)
     if not grants.has_tokens(salvaged):
-        readable = isinstance(cause, PlatformError) and not isinstance(
-            cause, grants.UnreadableGrant
-        )
-        if readable and grants.is_whole_json(text):
-            raise cause  # a whole answer the adapter read and refused: its reading stands
+        if not isinstance(cause, grants.UnreadableGrant) and grants.is_whole_json(text):
+            # A whole answer without tokens: a refusal the adapter read (or another call it
+            # made); whatever went wrong, no grant was lost here, so its error stands.
+            raise cause
         why = f"{type(cause).__name__}; nothing usable in it"
         raise hold(locked, grants.unreadable_evidence(adapter.key, text, status, why=why))
     log.warning(
