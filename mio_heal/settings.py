@@ -262,6 +262,9 @@ PLATFORM_APPS = {
 }
 # Bounded network behaviour shared by every adapter.
 PLATFORM_HTTP_TIMEOUT = env.float("PLATFORM_HTTP_TIMEOUT", default=10.0)
+# Where a refreshed grant the database refused is kept (encrypted) until the next attempt stores
+# it (tokens.redemption). Several worker machines share one volume for it.
+GRANT_SPOOL_DIR = env.str("GRANT_SPOOL_DIR", default=str(VAR_DIR / "grant-spool"))
 
 # --- prompts and re-sync links (notifications, accounts.resync) --------------------------------
 # Operator alerts (operator_config) are emailed here: OPERATOR_EMAILS=ops@example.com,…

@@ -174,32 +174,19 @@ class PlatformAdapter(ABC):
             )
         return CheckOutcome(None, None, refreshed, identity, latency_ms=_ms_since(started))
 
-    def refresh(self, credential: Credential) -> Credential:
+    def refresh(self, credential: Credential, *, force: bool = False, **redeem: Any) -> Credential:
         """Refresh under the per-credential lock and store the new tokens at once.
 
         Returns the fresh credential. If another worker refreshed it while we waited for the
-        lock, its tokens are used and the refresh token is not redeemed a second time.
+        lock, its tokens are used and the refresh token is not redeemed a second time (unless
+        ``force``: a token with new claims is needed). ``redeem`` goes to
+        ``redeem_refresh_token``. An answer the platform gave but nobody can read is salvaged
+        or kept with the operator, never lost. The engine does the locking and storing
+        (``tokens.redemption``); an adapter only speaks HTTP and returns a ``TokenGrant``.
         """
-        from tokens.locking import refresh_lock
+        from tokens import redemption
 
-        seen_refresh_at = credential.last_refreshed_at
-        with refresh_lock(credential.pk) as locked:
-            if locked.last_refreshed_at != seen_refresh_at and not self._expiring(locked):
-                return locked
-            refresh_token = reveal(locked.refresh_token)
-            if not refresh_token:
-                raise PlatformError(
-                    Situation.GRANT_REVOKED,
-                    Evidence(
-                        platform=self.key,
-                        endpoint="token",
-                        error="no_refresh_token",
-                        description="No refresh token is stored; a fresh sign-in is needed.",
-                    ),
-                )
-            grant = self.redeem_refresh_token(locked, refresh_token)
-            store_grant(locked, grant)
-            return locked
+        return redemption.refresh(self, credential, force=force, **redeem)
 
     def _expiring(self, credential: Credential) -> bool:
         return (
@@ -209,24 +196,10 @@ class PlatformAdapter(ABC):
 
 
 def store_grant(credential: Credential, grant: TokenGrant) -> None:
-    """Persist a grant the moment it arrives (a rotated refresh token exists nowhere else)."""
-    now = timezone.now()
-    credential.access_token = grant.access_token
-    credential.expires_at = now + timedelta(seconds=grant.expires_in) if grant.expires_in else None
-    fields = ["access_token", "expires_at", "last_refreshed_at", "refresh_token_last_used_at"]
-    if grant.refresh_token:
-        credential.refresh_token = grant.refresh_token
-        credential.refresh_token_issued_at = now
-        fields += ["refresh_token", "refresh_token_issued_at"]
-    if grant.refresh_expires_in:
-        credential.refresh_token_expires_at = now + timedelta(seconds=grant.refresh_expires_in)
-        fields.append("refresh_token_expires_at")
-    if grant.scopes:
-        credential.scopes = grant.scopes
-        fields.append("scopes")
-    credential.last_refreshed_at = now
-    credential.refresh_token_last_used_at = now
-    credential.save(update_fields=[*fields, "updated_at"])
+    """Persist a grant the moment it arrives (``tokens.redemption.store_grant``)."""
+    from tokens import redemption
+
+    redemption.store_grant(credential, grant)
 
 
 def _ms_since(started: float) -> int:

@@ -14,6 +14,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from platforms import grants
 from platforms.errors import Evidence, PlatformError, parse_retry_after
 from tokens.situations import Situation
 
@@ -60,6 +61,10 @@ def session_for(platform: str) -> requests.Session:
     pool = int(getattr(settings, "PLATFORM_HTTP_POOL_SIZE", 32))
     session.mount("https://", HTTPAdapter(pool_maxsize=pool))
     session.mount("http://", HTTPAdapter(pool_maxsize=pool))
+    # A refresh the platform honoured must never be lost: the engine sees the raw 2xx answers of
+    # token calls while a redemption runs (``platforms.grants.witness``), whatever the adapter
+    # makes of them.
+    session.hooks["response"].append(grants.requests_hook)
     if settings.SANDBOX_ENABLED:
         for name, real in REAL_BASES[platform].items():
             sandbox = f"{settings.SANDBOX_URL}/{platform}/{name}"

@@ -25,6 +25,19 @@ from tokens.models import (
 )
 
 
+class HeldFilter(admin.SimpleListFilter):
+    title = "held for the operator"
+    parameter_name = "held"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("yes", "Held (refresh answer lost)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(grant_lost_at__isnull=False)
+        return queryset
+
+
 class BigTableAdmin(AuditedAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -44,8 +57,9 @@ class CredentialAdmin(SavesEditedFieldsOnly, BigTableAdmin):
         "expires_at",
         "last_checked_at",
         "next_check_at",
+        "grant_lost_at",
     ]
-    list_filter = ["state", "situation", "platform", "kind"]
+    list_filter = ["state", "situation", "platform", "kind", HeldFilter]
     list_select_related = ["tenant"]
     search_fields = ["account__person__email", "account__upstream_user_id", "tenant__slug"]
     # Tokens are never shown nor edited here: the vault field has no form field, and the
@@ -56,11 +70,33 @@ class CredentialAdmin(SavesEditedFieldsOnly, BigTableAdmin):
         "last_evidence",
         "claimed_until",
         "claimed_by",
+        "grant_lost_at",
         "created_at",
         "updated_at",
     ]
     raw_id_fields = ["tenant"]
     date_hierarchy = None
+    actions = ["release_held"]
+
+    @admin.action(description="Release held credentials: re-check, and ask the user to re-sync")
+    def release_held(self, request: HttpRequest, queryset: QuerySet[Credential]) -> None:
+        """The operator's answer to a refresh whose answer was lost (``tokens.redemption``).
+
+        The hold ends and each credential is checked now: one the platform still refuses (its
+        old refresh token spent) opens a user incident, whose prompt asks the user to re-sync;
+        one that works resolves the operator's incident. Audited like every admin action.
+        """
+        from tokens.redemption import release
+        from tokens.services import check_now
+
+        ids = release(queryset.values_list("pk", flat=True)[:500])
+        results = check_now(ids, CheckRecord.Source.MANUAL) if ids else {}
+        waiting = sum(1 for check in results.values() if check is not None and check.situation)
+        self.message_user(
+            request,
+            f"{len(ids)} held credential(s) released: {len(ids) - waiting} working, "
+            f"{waiting} waiting on their user or an admin.",
+        )
 
     @admin.display(description="Access token")
     def access_token_stored(self, obj: Credential) -> str:

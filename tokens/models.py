@@ -61,6 +61,16 @@ class Credential(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True)
     # Held while a refresh is in flight (rotating refresh tokens must never be redeemed twice).
     refresh_locked_until = models.DateTimeField(null=True, blank=True)
+    # A refresh the platform honoured but whose answer Mio could not read: the old refresh token
+    # may be spent, through no fault of the user. Until the operator acts (or a refresh stores a
+    # new refresh token again) every failure of this credential goes to the operator, never to
+    # its user (``tokens.redemption``).
+    grant_lost_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a refresh the platform honoured could not be read; the operator holds "
+        "this credential until they act.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -33,6 +33,7 @@ def attach_account(person: Person, platform: str, grant: TokenGrant) -> Platform
     credential = account.credential or Credential(tenant=person.tenant, platform=platform)
     credential.state = CredentialState.HEALTHY
     credential.situation = ""
+    credential.grant_lost_at = None  # a fresh sign-in ends an operator's hold (tokens.redemption)
     credential.save()
     store_grant(credential, grant)
     account.credential = credential

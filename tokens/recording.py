@@ -7,7 +7,9 @@ The state follows the situation's audience (``tokens.situations.CATALOGUE``):
   -> ``healing``, retried with backoff; an account already waiting on a person *stays* waiting
   (a timeout says nothing about whether the person fixed it), and a transient fault never moves
   an account into a waiting state;
-- the user's job -> ``waiting_user``; an admin's -> ``waiting_admin``; ours -> ``waiting_operator``.
+- the user's job -> ``waiting_user``; an admin's -> ``waiting_admin``; ours -> ``waiting_operator``;
+- a credential the operator holds (a refresh answer Mio could not read, ``tokens.redemption``)
+  -> ``waiting_operator`` whatever the platform now says, until the operator releases it.
 
 Two queries per check: one UPDATE of the credential (which also releases the claim, and only
 matches while we still hold it) and one INSERT of the CheckRecord; a third, an UPDATE of the
@@ -27,6 +29,7 @@ from django.utils import timezone
 from platforms.base import CheckOutcome, PlatformAdapter
 from tokens import conf, proactive, scheduling
 from tokens.models import CheckRecord, Credential, CredentialState, PlatformAccount
+from tokens.redemption import held_outcome
 from tokens.signals import credential_checked
 from tokens.situations import Audience, audience_of
 
@@ -77,6 +80,8 @@ def record(
     Without a token (relay reports) the claims of others are left as they are.
     """
     now = now or timezone.now()
+    # A credential whose refresh answer was lost stays with the operator (tokens.redemption).
+    outcome = held_outcome(credential, outcome)
     previous_state, previous_situation = credential.state, credential.situation
     state, situation = transition(outcome, previous_state, previous_situation)
     kind = outcome_kind(outcome)

@@ -243,8 +243,15 @@ def escalation(
     )
 
 
+# Evidence errors of a refresh whose answer Mio could not read (tokens.redemption): not a
+# configuration fault, and no user is asked; the operator decides.
+LOST_GRANT_ERRORS = frozenset({"unreadable_grant", "grant_held"})
+
+
 def operator_alert(ctx: AdminContext, tenant: str) -> Message:
     p = platform_label(ctx.platform)
+    if (ctx.evidence or {}).get("error") in LOST_GRANT_ERRORS:
+        return _lost_grant_alert(ctx, tenant, p)
     code = _code(error_code(ctx.platform, ctx.evidence))
     return Message(
         title=f"Mio's own {p} app configuration is rejected",
@@ -259,6 +266,23 @@ def operator_alert(ctx: AdminContext, tenant: str) -> Message:
             ("App ID", app_id(ctx.platform)),
             *evidence_facts(ctx.platform, ctx.evidence),
         ],
+        actions=[Action("Open the incident", incident_url(ctx.incident_id))],
+        tone="warning",
+    )
+
+
+def _lost_grant_alert(ctx: AdminContext, tenant: str, p: str) -> Message:
+    return Message(
+        title=f"Mio could not read a {p} refresh it asked for",
+        text=(
+            f"{p} renewed a user's sign-in (seen for tenant {tenant}), but its answer reached "
+            "Mio cut off or unreadable, so the new tokens may be lost and the old refresh token "
+            "spent. Mio asks no user to sign in again for this on its own. Look at the "
+            "evidence (tokens masked), then in the admin's credentials (filter: held for the "
+            "operator) use 'Release held credentials' to re-check them and, where the platform "
+            "refuses them, ask their users to re-sync."
+        ),
+        facts=[("Platform", p), *evidence_facts(ctx.platform, ctx.evidence)],
         actions=[Action("Open the incident", incident_url(ctx.incident_id))],
         tone="warning",
     )

@@ -8,6 +8,7 @@ message payload. A fifth platform gets the whole suite by doing the same.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from notifications.recovery import CannotAskNow, ask_platform
+from platforms import grants
 from platforms.base import Identity, PlatformAdapter, SendResult, TokenGrant
 from platforms.errors import PlatformError
 from platforms.http import session_for
@@ -445,6 +447,105 @@ class PlatformContract:
         assert answer.status_code in (302, 303), answer.text[:500]
         return {k: v[0] for k, v in parse_qs(urlparse(answer.headers["Location"]).query).items()}
 
+    # --- a refresh the platform honoured is never lost (issue 12, finding 2) ------------------
+    # The sandbox really redeems the refresh token (rotating platforms void the old one), then
+    # the adapter's own refresh receives that answer cut off, as a dropped connection or a
+    # proxy would deliver it (the sandbox's ``script`` call). See ``tokens.redemption``.
+    def test_it_keeps_the_grant_of_a_refresh_answer_cut_off_after_its_refresh_token(
+        self, sandbox, adapter, account
+    ) -> None:
+        before = self._expire_access_token(account)
+        answer = self.real_refresh_answer(adapter, account)
+        sandbox.script(self.platform, "token", status=200, body=_cut_after_refresh_token(answer))
+        outcome = adapter.check(self.credential(account))
+        assert outcome.healthy, outcome.evidence
+        after = self.credential(account)
+        assert after.grant_lost_at is None
+        if adapter.rotating_refresh_tokens:
+            assert reveal(after.refresh_token) != reveal(before.refresh_token)
+        # What is stored is live: the next refresh is the platform's, and it works.
+        self._expire_access_token(account)
+        assert adapter.check(self.credential(account)).healthy
+
+    def test_it_prompts_no_user_for_a_refresh_answer_nobody_can_read(
+        self, sandbox, adapter, account, caplog
+    ) -> None:
+        from notifications.models import Incident, OutboxMessage
+        from tokens.models import CheckRecord
+        from tokens.services import check_now
+
+        before = self._expire_access_token(account)
+        answer = self.real_refresh_answer(adapter, account)
+        cut = _cut_inside_first_token(answer)
+        sandbox.script(self.platform, "token", status=200, body=cut)
+        credential = self.credential(account)
+        check = check_now([credential.pk], CheckRecord.Source.SCHEDULE)[credential.pk]
+        assert check is not None
+        assert check.situation == Situation.OPERATOR_CONFIG, check.evidence
+        assert check.evidence["error"] == "unreadable_grant"
+        incidents = Incident.objects.filter(tenant=account.person.tenant, status="open")
+        assert [(i.situation, i.audience) for i in incidents] == [("operator_config", "operator")]
+        # The next checks: the platform may now call the old refresh token spent; still nobody
+        # but the operator hears of it.
+        for _ in range(2):
+            self._expire_access_token(account)
+            check = check_now([credential.pk], CheckRecord.Source.SCHEDULE)[credential.pk]
+            assert check is not None
+            assert check.situation in ("", Situation.OPERATOR_CONFIG), check.evidence
+        assert not OutboxMessage.objects.filter(audience="user").exists()
+        assert OutboxMessage.objects.filter(audience="operator").count() == 1  # one alert
+        assert Incident.objects.filter(audience="operator").count() == 1
+        assert not Incident.objects.exclude(audience="operator").exists()
+        assert sandbox.inbox(self.platform, account.person.email) == []
+        # Evidence and logs show the answer's shape, never a token (not even the cut-off one).
+        stored = self.credential(account)
+        kept = [
+            json.dumps(list(CheckRecord.objects.values_list("evidence", flat=True))),
+            json.dumps(list(Incident.objects.values_list("evidence", flat=True))),
+            json.dumps(stored.last_evidence),
+            caplog.text,
+        ]
+        issued = grants.salvage_grant(answer)
+        secrets = {
+            issued.get("access_token"),
+            issued.get("refresh_token"),
+            reveal(before.refresh_token),
+            reveal(before.access_token),
+            cut[cut.rindex('"') + 1 :],
+        }
+        for secret in (s for s in secrets if isinstance(s, str) and len(s) >= 8):
+            leaks = [where for where, text in zip(KEPT, kept, strict=True) if secret in text]
+            assert not leaks, f"a token reached: {', '.join(leaks)}"
+
+    def real_refresh_answer(self, adapter: PlatformAdapter, account: PlatformAccount) -> str:
+        """The raw answer of a real redemption of the account's refresh token by the sandbox.
+
+        The stored refresh token is left as it was: on a rotating platform it is now spent.
+        """
+        credential = self.credential(account)
+        refresh = [
+            wire
+            for wire in corpus.by_endpoint(self.platform).get("token", [])
+            if wire.status == 200
+            and "grant" in wire.expect
+            and wire.fake.get("given") == "healthy"
+            and "refresh_token" in json.dumps(wire.request)
+        ]
+        if refresh:
+            http = session_for(self.platform)
+            kwargs = corpus.request_kwargs(refresh[0], self.wire_context(account))
+            answer = http.request(**kwargs, timeout=30)
+            assert answer.status_code == 200, answer.text[:300]
+            return answer.text
+        with grants.witness() as seen:
+            adapter.redeem_refresh_token(credential, reveal(credential.refresh_token) or "")
+        if seen.last() is None:
+            pytest.skip(
+                f"{self.platform}: no refresh fixture in the corpus (token endpoint, 200, "
+                "grant) and its token calls bypass platforms.http.session_for"
+            )
+        return seen.last()[1]
+
 
 def _assert_fields(value: Any, want: dict[str, Any], where: str) -> None:
     """Each wanted field: ``true`` means present and non-empty, anything else must be equal."""
@@ -466,3 +567,28 @@ def _hidden_fields(html: str) -> dict[str, str]:
         if name:
             fields[name.group(1)] = (value.group(1) if value else "").replace("&amp;", "&")
     return fields
+
+
+KEPT = ("the check records", "the incidents", "the credential's evidence", "the logs")
+
+
+def _token_values(answer: str) -> list[re.Match[str]]:
+    found = [
+        re.search(rf'"{key}"\s*:\s*"([^"]+)"', answer) for key in ("access_token", "refresh_token")
+    ]
+    matches = [m for m in found if m is not None]
+    assert matches, "the refresh answer holds no token"
+    return sorted(matches, key=lambda m: m.start(1))
+
+
+def _cut_after_refresh_token(answer: str) -> str:
+    """The answer up to the end of its refresh token's value: the rest never arrived."""
+    match = re.search(r'"refresh_token"\s*:\s*"[^"]+"', answer)
+    assert match, "the refresh answer holds no refresh token"
+    return answer[: match.end()]
+
+
+def _cut_inside_first_token(answer: str) -> str:
+    """The answer cut in the middle of its first token: nothing whole is left to salvage."""
+    first = _token_values(answer)[0]
+    return answer[: first.start(1) + (first.end(1) - first.start(1)) // 2]
