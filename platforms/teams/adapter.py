@@ -24,7 +24,6 @@ from platforms.base import (
     PlatformAdapter,
     SendResult,
     TokenGrant,
-    store_grant,
 )
 from platforms.errors import Evidence, PlatformError
 from platforms.messages import Message
@@ -78,18 +77,9 @@ class TeamsAdapter(PlatformAdapter):
             return graph.me(reveal(credential.access_token) or "")
 
     def _refresh_with_claims(self, credential: Credential, claims: str) -> Credential:
-        from tokens.locking import refresh_lock
-
-        with refresh_lock(credential.pk) as locked:
-            refresh_token = reveal(locked.refresh_token)
-            if not refresh_token:
-                raise PlatformError(
-                    Situation.GRANT_REVOKED,
-                    Evidence(platform=self.key, endpoint="token", error="no_refresh_token"),
-                )
-            grant = self.redeem_refresh_token(locked, refresh_token, claims_challenge=claims)
-            store_grant(locked, grant)
-            return locked
+        # The engine's one refresh path (lock, store, salvage), forced: a CAE challenge means the
+        # access token is refused even though it has not expired.
+        return self.refresh(credential, force=True, claims_challenge=claims)
 
     # --- messages -----------------------------------------------------------------------------
     def render(self, message: Message) -> dict[str, Any]:

@@ -27,7 +27,11 @@ def test_it_lists_every_fixture_with_its_source_and_every_served_endpoint() -> N
         for endpoint in fake.endpoints:
             assert f"### {platform} · `{endpoint}`" in text
         for wire in corpus.load(platform):
-            row = next(line for line in text.splitlines() if line.startswith(f"| `{wire.name}` |"))
+            # Names repeat across endpoints (a 429 on each): look in the endpoint's own section.
+            section = text.split(f"### {platform} · `{wire.endpoint}`", 1)[1].split("\n### ", 1)[0]
+            row = next(
+                line for line in section.splitlines() if line.startswith(f"| `{wire.name}` |")
+            )
             assert wire.source.split()[0] in row
 
 
