@@ -167,12 +167,7 @@ def _refresh(token: SandboxToken | None) -> HttpResponse:
     if situation == "access_token_expired":
         # The stale access token is what that situation means; a fresh one ends it.
         SandboxUser.objects.filter(pk=user.pk).update(situation="")
-    return _refreshed(
-        grant,
-        "user",
-        {"id": user.workspace_id, "name": state.team_name(user)},
-        user_id=user.upstream_id,
-    )
+    return _refreshed(grant, "user", {"id": user.workspace_id, "name": state.team_name(user)})
 
 
 def _refresh_bot(token: SandboxToken) -> HttpResponse:
@@ -194,7 +189,10 @@ def _refresh_bot(token: SandboxToken) -> HttpResponse:
 def _refreshed(
     grant: dict[str, Any], token_type: str, team: dict[str, str], **who: str
 ) -> HttpResponse:
-    """A refresh answer: flat, the new pair and whose it is (``user_id`` or ``bot_user_id``)."""
+    """A refresh answer: the new pair at the top level for a user token as for a bot's, the
+    bot's answer naming its ``bot_user_id``; no ``user_id``, no tokens under ``authed_user``
+    (slack-sdk's token_rotation/rotator.py reads it so; node-slack-sdk's
+    ``OAuthV2TokenRefreshResponse``, packages/oauth/src/install-provider.ts L791-802)."""
     return answer(
         {
             "ok": True,
@@ -355,7 +353,7 @@ def users_info(request: HttpRequest) -> HttpResponse:
     if refused := _refuse(token, value):
         return refused
     user = SandboxUser.objects.filter(platform=PLATFORM, upstream_id=params.get("user")).first()
-    if user is None:
+    if user is None or not _sees(token, user):
         return fail("user_not_found")
     return answer(
         {
@@ -371,6 +369,15 @@ def users_info(request: HttpRequest) -> HttpResponse:
             },
         }
     )
+
+
+def _sees(token: SandboxToken | None, user: SandboxUser) -> bool:
+    """A token sees the members of its own workspace only."""
+    if token is None:
+        return False
+    if token.kind == SandboxToken.Kind.BOT:
+        return token.meta.get("workspace_id", "") == user.workspace_id
+    return token.user is not None and token.user.workspace_id == user.workspace_id
 
 
 @csrf_exempt

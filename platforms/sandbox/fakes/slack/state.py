@@ -56,11 +56,12 @@ PROBE_ERRORS = {
     "access_token_expired": "token_expired",
 }
 # What oauth.v2.access (grant_type=refresh_token) answers. Situations not listed refresh fine:
-# Slack refuses those tokens at the API call, not at the token endpoint.
+# Slack refuses those tokens at the API call, not at the token endpoint. A deactivated user's
+# refresh token reads invalid_refresh_token, like a revoked grant (users.info tells them apart).
 REFRESH_ERRORS = {
     "grant_revoked": "invalid_refresh_token",
     "app_uninstalled": "invalid_refresh_token",
-    "user_deleted": "account_inactive",
+    "user_deleted": "invalid_refresh_token",
 }
 # A real re-sign-in fixes these; the rest wait for an admin (the authorize step refuses them).
 USER_FIXABLE = frozenset({"grant_revoked", "mfa_enrollment_required", "access_token_expired"})
