@@ -228,11 +228,7 @@ class SlackAdapter(PlatformAdapter):
         ``since``).
         """
         client = web_client(self._bot_token(installation, "lookup"))
-        opened = call("lookup", lambda: client.conversations_open(users=account.upstream_user_id))
-        channel = opened.get("channel")
-        channel_id = channel.get("id") if isinstance(channel, dict) else None
-        if not isinstance(channel_id, str) or not channel_id:
-            raise _lookup_failed("no_channel", "conversations.open answered ok without a DM id.")
+        channel_id = self.dm_channel(client, account.upstream_user_id)
         oldest = _slack_ts(since or timezone.now() - LOOKUP_WINDOW)
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
@@ -261,6 +257,16 @@ class SlackAdapter(PlatformAdapter):
             f"More than {HISTORY_PAGES * HISTORY_PAGE_SIZE} messages in the DM since "
             f"{since or 'the lookup window began'}; not all of them were read.",
         )
+
+    def dm_channel(self, client: Any, user_id: str) -> str:
+        """``conversations.open`` (``users`` = one id): the bot's IM with that user, its ``D…``
+        id (https://docs.slack.dev/reference/methods/conversations.open)."""
+        opened = call("lookup", lambda: client.conversations_open(users=user_id))
+        channel = opened.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        if not isinstance(channel_id, str) or not channel_id:
+            raise _lookup_failed("no_channel", "conversations.open answered ok without a DM id.")
+        return channel_id
 
     # --- the bot token ----------------------------------------------------------------------------
     def _bot_token(

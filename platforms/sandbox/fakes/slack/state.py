@@ -168,6 +168,48 @@ def _rotating_pair(
     }
 
 
+def user_object(user: SandboxUser) -> dict[str, Any]:
+    """``users.info``'s user, with the fields of Slack's documented example
+    (https://docs.slack.dev/reference/methods/users.info, "Typical success response"; the user
+    object: https://docs.slack.dev/reference/objects/user-object). A deactivated member is the
+    same object with ``deleted: true``."""
+    handle = user.email.split("@")[0]
+    avatar = f"https://avatars.sandbox.slack.example/{user.upstream_id}"
+    return {
+        "id": user.upstream_id,
+        "team_id": user.workspace_id,
+        "name": handle,
+        "deleted": user.situation == "user_deleted",
+        "color": "9f69e7",
+        "real_name": user.name,
+        "tz": "Europe/London",
+        "tz_label": "Greenwich Mean Time",
+        "tz_offset": 0,
+        "profile": {
+            "avatar_hash": "ge3b51ca72de",
+            "status_text": "",
+            "status_emoji": "",
+            "real_name": user.name,
+            "display_name": handle,
+            "real_name_normalized": user.name,
+            "display_name_normalized": handle,
+            "email": user.email,
+            "image_original": f"{avatar}/original.jpg",
+            **{f"image_{size}": f"{avatar}/{size}.jpg" for size in (24, 32, 48, 72, 192, 512)},
+            "team": user.workspace_id,
+        },
+        "is_admin": False,
+        "is_owner": False,
+        "is_primary_owner": False,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "is_bot": False,
+        "is_app_user": False,
+        "updated": 1502138686,
+        "has_2fa": False,
+    }
+
+
 def bot_id(workspace_id: str) -> str:
     return slack_id("B", workspace_id, "mio-bot")
 
