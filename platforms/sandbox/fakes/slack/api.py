@@ -326,6 +326,9 @@ def chat_post_message(request: HttpRequest) -> HttpResponse:
         return fail("channel_not_found")
     if recipient is None or recipient.situation == "user_deleted":
         return fail("channel_not_found")
+    if recipient.situation == "transient":
+        # Slack holds posts to one channel to about one a second (429 + Retry-After).
+        return state.transient_answer()
     blocks = params.get("blocks")
     if isinstance(blocks, str):
         try:
