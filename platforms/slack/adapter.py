@@ -60,10 +60,11 @@ class SlackAdapter(PlatformAdapter):
     # --- tokens ---------------------------------------------------------------------------------
     def redeem_refresh_token(self, credential: Credential, refresh_token: str) -> TokenGrant:
         app = oauth.app()
+        client = web_client()
         try:
             response = call(
                 "token",
-                lambda: web_client().oauth_v2_access(
+                lambda: client.oauth_v2_access(
                     client_id=app["client_id"],
                     client_secret=app["client_secret"],
                     grant_type="refresh_token",
@@ -79,7 +80,11 @@ class SlackAdapter(PlatformAdapter):
                 raise self._revoked_why(credential, err) from None
             if err.evidence.error == "non_json_answer" and err.evidence.http_status == 200:
                 # Slack may have redeemed (and so revoked) the refresh token before the answer
-                # was cut off or mangled on its way: nothing a user can fix; the operator looks.
+                # was cut off or mangled on its way. What it still holds is kept; if it holds
+                # no whole token pair, nothing a user can fix: the operator looks.
+                grant = oauth.salvage_refresh(getattr(client, "last_body", ""))
+                if grant is not None:
+                    return grant
                 raise PlatformError(Situation.OPERATOR_CONFIG, err.evidence) from None
             raise
         return oauth.grant_from_refresh(response)

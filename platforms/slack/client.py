@@ -64,6 +64,8 @@ class PooledWebClient(WebClient):
     both into the same dict), and redirects are not followed (Slack's Web API answers none).
     """
 
+    last_body: str = ""
+
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         answer = _session().request(
             req.get_method(),
@@ -74,6 +76,9 @@ class PooledWebClient(WebClient):
             allow_redirects=False,
         )
         body = answer.content.decode(answer.encoding or "utf-8", "replace")
+        # slack-sdk keeps only 100 characters of a body that is not JSON; the refresh keeps the
+        # whole answer to recover what a cut-off one still holds (oauth.salvage_refresh).
+        self.last_body = body
         return {"status": answer.status_code, "headers": dict(answer.headers), "body": body}
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,8 @@ from platforms.http import base_url
 from platforms.slack.client import PLATFORM, call, web_client
 from platforms.slack.errors import MEANINGS, SLACK_ERRORS
 from tokens.situations import Situation
+
+log = logging.getLogger(__name__)
 
 # What Mio relays as the user: post, read DMs, and resolve people (email) across platforms.
 USER_SCOPES = ["chat:write", "im:history", "users:read", "users:read.email"]
@@ -223,6 +227,40 @@ def grant_from_refresh(response: Any) -> TokenGrant:
         scopes=_scopes(body.get("scope") if isinstance(body.get("scope"), str) else ""),
         upstream_user_id=_text(nested.get("id") or data.get("bot_user_id"))[:128],
         workspace_id=_text(team.get("id"))[:128],
+    )
+
+
+# A whole JSON string or number field of a (possibly cut-off) refresh answer: the closing quote
+# proves the value arrived whole.
+_FIELD = r'"{name}"\s*:\s*(?:"([A-Za-z0-9._-]+)"|(\d+)\s*[,}}])'
+
+
+def salvage_refresh(body: str) -> TokenGrant | None:
+    """The new pair from a refresh answer that arrived cut off (not JSON), if it holds both.
+
+    A body cut off after ``access_token`` and ``refresh_token`` still carries a usable grant,
+    and the refresh token it replaces is already spent, so throwing it away would cost the
+    user a sign-in. Only whole values count (a closing quote, or a number followed by a
+    separator); a body with less is ``None`` (the caller alerts the operator).
+    """
+    found: dict[str, str] = {}
+    for name in ("access_token", "refresh_token", "expires_in", "token_type"):
+        match = re.search(_FIELD.format(name=name), body or "")
+        if match:
+            found[name] = match.group(1) or match.group(2)
+    if not found.get("access_token") or not found.get("refresh_token"):
+        return None
+    if found.get("token_type", "user") not in ("user", "bot"):
+        return None
+    log.warning(
+        "slack: a refresh answer arrived cut off (%d characters, not JSON); "
+        "its token pair was whole and is kept",
+        len(body),
+    )
+    return TokenGrant(
+        access_token=found["access_token"],
+        refresh_token=found["refresh_token"],
+        expires_in=_int(found.get("expires_in")),
     )
 
 

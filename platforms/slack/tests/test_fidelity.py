@@ -123,6 +123,27 @@ def test_it_alerts_the_operator_when_the_refresh_answer_is_cut_off(
     assert reveal(Credential.objects.get(pk=slack_account.credential_id).refresh_token) == before
 
 
+def test_it_keeps_the_whole_pair_a_cut_off_refresh_answer_still_holds(
+    sandbox, slack, slack_account
+) -> None:
+    wire = _replay(sandbox, "token/refresh_answer_cut_off_after_tokens")
+    _replay(sandbox, "probe/user_token_ok")
+    outcome = slack.check(_expired(slack_account))
+    assert outcome.healthy, outcome.evidence
+    assert outcome.refreshed
+    stored = Credential.objects.get(pk=slack_account.credential_id)
+    assert reveal(stored.access_token) == wire.expect["grant"]["access_token"]
+    assert reveal(stored.refresh_token) == wire.expect["grant"]["refresh_token"]
+
+
+def test_it_salvages_only_whole_values() -> None:
+    whole = _wire("token/refresh_answer_cut_off_after_tokens").body_text
+    cut_in_refresh_token = whole[: whole.index('"token_type"') - 10]
+    assert oauth.salvage_refresh(whole) is not None
+    assert oauth.salvage_refresh(cut_in_refresh_token) is None
+    assert oauth.salvage_refresh(_wire("token/refresh_answer_cut_off").body_text) is None
+
+
 # --- finding 6: a deactivated member goes to an admin ----------------------------------------
 def test_it_routes_a_deactivated_members_refused_refresh_to_an_admin(
     sandbox, slack, slack_account
