@@ -60,10 +60,11 @@ class SlackAdapter(PlatformAdapter):
     # --- tokens ---------------------------------------------------------------------------------
     def redeem_refresh_token(self, credential: Credential, refresh_token: str) -> TokenGrant:
         app = oauth.app()
+        client = web_client()
         try:
             response = call(
                 "token",
-                lambda: web_client().oauth_v2_access(
+                lambda: client.oauth_v2_access(
                     client_id=app["client_id"],
                     client_secret=app["client_secret"],
                     grant_type="refresh_token",
@@ -77,11 +78,16 @@ class SlackAdapter(PlatformAdapter):
                     # install was revoked); an admin installs it again.
                     raise PlatformError(Situation.APP_UNINSTALLED, err.evidence) from None
                 raise self._revoked_why(credential, err) from None
+            if err.evidence.error == "non_json_answer" and err.evidence.http_status == 200:
+                # Slack may have redeemed (and so revoked) the refresh token before the answer
+                # was cut off or mangled on its way. What it still holds is kept; if it holds
+                # no whole token pair, nothing a user can fix: the operator looks.
+                grant = oauth.salvage_refresh(getattr(client, "last_body", ""))
+                if grant is not None:
+                    return grant
+                raise PlatformError(Situation.OPERATOR_CONFIG, err.evidence) from None
             raise
-        try:
-            return oauth.grant_from_refresh(response)
-        except (KeyError, TypeError):
-            raise oauth.malformed(response, "malformed_refresh_answer", "an access token") from None
+        return oauth.grant_from_refresh(response)
 
     def probe(self, credential: Credential, access_token: str) -> Identity:
         try:
@@ -96,10 +102,12 @@ class SlackAdapter(PlatformAdapter):
         )
 
     def _revoked_why(self, credential: Credential, err: PlatformError) -> PlatformError:
-        """A revoked user token (or refresh token) means the user revoked Mio *or* the app left
-        the workspace: Slack answers both with one code. The bot token tells them apart: if it
-        is refused too, the app is gone (an admin reinstalls it); otherwise the user's own grant
-        is (they sign in again).
+        """A revoked user token (or refresh token) means the user revoked Mio, the app left the
+        workspace, *or* the user was deactivated: Slack answers all three with one code (a
+        deactivated user's refresh reads ``invalid_refresh_token``). The bot token tells them
+        apart: if it is refused too, the app is gone (an admin reinstalls it); if ``users.info``
+        shows the user deactivated, an admin must act (``user_deleted``); otherwise the user's
+        own grant is gone (they sign in again).
         """
         installation = _installation(credential.tenant_id)
         try:
@@ -115,14 +123,64 @@ class SlackAdapter(PlatformAdapter):
                 bot_err.situation == Situation.APP_UNINSTALLED  # its refresh token refused
                 or bot_err.evidence.error in BOT_GONE_CODES
             ):
-                evidence = replace(
-                    err.evidence,
-                    description=err.evidence.description
-                    + f" The Mio bot token is refused too ({bot_err.evidence.error}): "
+                return _explained(
+                    Situation.APP_UNINSTALLED,
+                    err,
+                    f"The Mio bot token is refused too ({bot_err.evidence.error}): "
                     "the app was removed from the workspace.",
                 )
-                return PlatformError(Situation.APP_UNINSTALLED, evidence)
+            return err
+        return self._user_gone(credential, bot_token, err)
+
+    def _user_gone(
+        self, credential: Credential, bot_token: str, err: PlatformError
+    ) -> PlatformError:
+        """``users.info`` (bot token, ``users:read``) on the account's user: a deactivated member
+        reads ``deleted: true`` (https://docs.slack.dev/reference/methods/users.info; the user
+        object's ``deleted`` field, https://docs.slack.dev/reference/objects/user-object).
+        Anything else, including a failed look-up, leaves ``err`` as it was.
+        """
+        account = getattr(credential, "account", None)
+        user_id = getattr(account, "upstream_user_id", "")
+        if not user_id:
+            return err
+        try:
+            info = self.profile(bot_token, user_id)
+        except PlatformError as info_err:
+            if info_err.transient:
+                return info_err
+            if info_err.evidence.error == "user_not_found":
+                return _explained(
+                    Situation.USER_DELETED,
+                    err,
+                    "users.info no longer finds this user in the workspace (user_not_found).",
+                )
+            return err
+        if info.get("deleted") is True:
+            return _explained(
+                Situation.USER_DELETED,
+                err,
+                "users.info shows the user deactivated (deleted: true): a workspace admin "
+                "removed them.",
+            )
         return err
+
+    def profile(self, token: str, user_id: str) -> dict[str, Any]:
+        """``users.info``: the user object (``deleted``, ``is_restricted``, ``profile.email``…)."""
+        response = call("profile", lambda: web_client(token).users_info(user=user_id))
+        user = response.get("user")
+        if not isinstance(user, dict):
+            raise PlatformError(
+                Situation.UNKNOWN,
+                Evidence(
+                    platform=PLATFORM,
+                    endpoint="profile",
+                    http_status=response.status_code,
+                    error="no_user",
+                    description="users.info answered ok without a user object.",
+                ),
+            )
+        return user
 
     # --- messages -------------------------------------------------------------------------------
     def render(self, message: Message) -> dict[str, Any]:
@@ -175,11 +233,7 @@ class SlackAdapter(PlatformAdapter):
         ``since``).
         """
         client = web_client(self._bot_token(installation, "lookup"))
-        opened = call("lookup", lambda: client.conversations_open(users=account.upstream_user_id))
-        channel = opened.get("channel")
-        channel_id = channel.get("id") if isinstance(channel, dict) else None
-        if not isinstance(channel_id, str) or not channel_id:
-            raise _lookup_failed("no_channel", "conversations.open answered ok without a DM id.")
+        channel_id = self.dm_channel(client, account.upstream_user_id)
         oldest = _slack_ts(since or timezone.now() - LOOKUP_WINDOW)
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
@@ -208,6 +262,16 @@ class SlackAdapter(PlatformAdapter):
             f"More than {HISTORY_PAGES * HISTORY_PAGE_SIZE} messages in the DM since "
             f"{since or 'the lookup window began'}; not all of them were read.",
         )
+
+    def dm_channel(self, client: Any, user_id: str) -> str:
+        """``conversations.open`` (``users`` = one id): the bot's IM with that user, its ``D…``
+        id (https://docs.slack.dev/reference/methods/conversations.open)."""
+        opened = call("lookup", lambda: client.conversations_open(users=user_id))
+        channel = opened.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        if not isinstance(channel_id, str) or not channel_id:
+            raise _lookup_failed("no_channel", "conversations.open answered ok without a DM id.")
+        return channel_id
 
     # --- the bot token ----------------------------------------------------------------------------
     def _bot_token(
@@ -280,6 +344,11 @@ class SlackAdapter(PlatformAdapter):
         if not isinstance(data, dict):
             data = {}
         return classify("relay", status, data, {}, raw)
+
+
+def _explained(situation: Situation, err: PlatformError, why: str) -> PlatformError:
+    evidence = replace(err.evidence, description=f"{err.evidence.description} {why}".strip())
+    return PlatformError(situation, evidence)
 
 
 def _no_bot(endpoint: str) -> PlatformError:

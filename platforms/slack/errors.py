@@ -115,4 +115,6 @@ MEANINGS: dict[str, str] = {
     "invalid_post_type": "The POST Content-Type was not one Slack accepts.",
     "missing_post_type": "The POST request had a body but no Content-Type header.",
     "invalid_charset": "The charset of the POST Content-Type was invalid.",
+    "non_json_answer": "Slack (or something between Mio and Slack) answered with a body that is "
+    "not JSON.",
 }

@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,8 @@ from platforms.http import base_url
 from platforms.slack.client import PLATFORM, call, web_client
 from platforms.slack.errors import MEANINGS, SLACK_ERRORS
 from tokens.situations import Situation
+
+log = logging.getLogger(__name__)
 
 # What Mio relays as the user: post, read DMs, and resolve people (email) across platforms.
 USER_SCOPES = ["chat:write", "im:history", "users:read", "users:read.email"]
@@ -192,16 +196,91 @@ def _exchange(flow: dict[str, Any], params: dict[str, str], *, redirect_uri: str
 
 
 def grant_from_refresh(response: Any) -> TokenGrant:
-    """A refresh answer is flat (``access_token``, ``refresh_token``, ``expires_in``…)."""
-    body = response.get("authed_user") or response.data
-    team = response.get("team") or {}
+    """``oauth.v2.access`` answering ``grant_type=refresh_token``: the new pair is at the top level.
+
+    For a bot *and* for a user token the refresh answer carries ``access_token``,
+    ``refresh_token``, ``expires_in``, ``token_type`` ("bot" or "user"), ``scope`` and ``team``
+    at the top level; it has no ``user_id`` and, unlike the code exchange, no tokens under
+    ``authed_user`` (which may still be there as ``{"id": …}``). slack-sdk's own rotator reads
+    it so (slack_sdk/oauth/token_rotation/rotator.py@fb5b7bc, ``perform_user_token_rotation``:
+    ``refresh_response.get("access_token")`` / ``"refresh_token"`` / ``["expires_in"]``), as
+    does node-slack-sdk's ``OAuthV2TokenRefreshResponse`` (packages/oauth/src/install-provider.ts
+    L791-802). Tokens nested under ``authed_user`` are still read if the top level has none, so
+    an answer shaped like the code exchange's is not thrown away either.
+
+    Slack has already revoked the refresh token that was redeemed, so an answer that carries no
+    access token cannot be retried: ``unreadable_refresh`` says so to the operator.
+    """
+    data = response.data if isinstance(response.data, dict) else {}
+    nested = data.get("authed_user")
+    nested = nested if isinstance(nested, dict) else {}
+    body = data if _text(data.get("access_token")) else nested
+    access_token = _text(body.get("access_token"))
+    if not access_token:
+        raise unreadable_refresh(response, data)
+    team = data.get("team")
+    team = team if isinstance(team, dict) else {}
     return TokenGrant(
-        access_token=body["access_token"],
-        refresh_token=body.get("refresh_token"),
+        access_token=access_token,
+        refresh_token=_text(body.get("refresh_token")) or None,
         expires_in=_int(body.get("expires_in")),
-        scopes=_scopes(body.get("scope")),
-        upstream_user_id=str(body.get("user_id") or body.get("id") or ""),
-        workspace_id=str(team.get("id") or ""),
+        scopes=_scopes(body.get("scope") if isinstance(body.get("scope"), str) else ""),
+        upstream_user_id=_text(nested.get("id") or data.get("bot_user_id"))[:128],
+        workspace_id=_text(team.get("id"))[:128],
+    )
+
+
+# A whole JSON string or number field of a (possibly cut-off) refresh answer: the closing quote
+# proves the value arrived whole.
+_FIELD = r'"{name}"\s*:\s*(?:"([A-Za-z0-9._-]+)"|(\d+)\s*[,}}])'
+
+
+def salvage_refresh(body: str) -> TokenGrant | None:
+    """The new pair from a refresh answer that arrived cut off (not JSON), if it holds both.
+
+    A body cut off after ``access_token`` and ``refresh_token`` still carries a usable grant,
+    and the refresh token it replaces is already spent, so throwing it away would cost the
+    user a sign-in. Only whole values count (a closing quote, or a number followed by a
+    separator); a body with less is ``None`` (the caller alerts the operator).
+    """
+    found: dict[str, str] = {}
+    for name in ("access_token", "refresh_token", "expires_in", "token_type"):
+        match = re.search(_FIELD.format(name=name), body or "")
+        if match:
+            found[name] = match.group(1) or match.group(2)
+    if not found.get("access_token") or not found.get("refresh_token"):
+        return None
+    if found.get("token_type", "user") not in ("user", "bot"):
+        return None
+    log.warning(
+        "slack: a refresh answer arrived cut off (%d characters, not JSON); "
+        "its token pair was whole and is kept",
+        len(body),
+    )
+    return TokenGrant(
+        access_token=found["access_token"],
+        refresh_token=found["refresh_token"],
+        expires_in=_int(found.get("expires_in")),
+    )
+
+
+def unreadable_refresh(response: Any, data: dict[str, Any]) -> PlatformError:
+    """Slack redeemed the refresh token (ok) but the answer holds no access token to store.
+
+    The spent refresh token cannot be redeemed again and nothing the user does would help: the
+    operator is alerted with what the answer did hold (field names only, never values).
+    """
+    fields = ", ".join(sorted(str(k)[:40] for k in data)[:20]) or "none"
+    return PlatformError(
+        Situation.OPERATOR_CONFIG,
+        Evidence(
+            platform=PLATFORM,
+            endpoint="token",
+            http_status=getattr(response, "status_code", None),
+            error="malformed_refresh_answer",
+            description="oauth.v2.access redeemed the refresh token but answered without an "
+            f"access token (fields: {fields}).",
+        ),
     )
 
 
@@ -235,6 +314,10 @@ def _email_of(token: str, user_id: str) -> str:
 
 def _scopes(value: Any) -> list[str]:
     return [s for s in str(value or "").split(",") if s]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _int(value: Any) -> int | None:

@@ -29,7 +29,7 @@ class SlackFake(FakePlatform):
             "consent_missing",  # team_access_not_granted (org app not granted this workspace)
             "insufficient_scope",  # missing_scope with needed/provided
             "access_token_expired",  # token_expired until refreshed (rotation)
-            "transient",  # 429 ratelimited + Retry-After; the token endpoint 503s
+            "transient",  # 429 ratelimited + Retry-After, on the API and the token endpoint
         }
     )
     endpoints: ClassVar[dict[str, str]] = {

@@ -25,16 +25,45 @@ from platforms.sandbox.fakes.slack import state
 from platforms.sandbox.fakes.slack.state import PLATFORM, answer, fail
 from platforms.sandbox.models import SandboxToken, SandboxUser
 
+# The POST bodies the Web API reads (https://docs.slack.dev/apis/web-api/#post-bodies; any other
+# type is invalid_post_type, a body without a type missing_post_type).
+POST_TYPES = frozenset(
+    {"application/x-www-form-urlencoded", "application/json", "multipart/form-data", "text/plain"}
+)
+
 
 def _params(request: HttpRequest) -> dict[str, Any]:
-    """Slack accepts form bodies, JSON bodies and the query string alike."""
+    """Arguments from the query string and a form or JSON body, as Slack reads them."""
     if request.content_type == "application/json":
         return {**request.GET.dict(), **core.json_body(request)}
     return {**request.GET.dict(), **request.POST.dict()}
 
 
 def _token_value(request: HttpRequest, params: dict[str, Any]) -> str | None:
-    return core.bearer(request) or (str(params["token"]) if params.get("token") else None)
+    """The Authorization header, or a ``token`` form field in a POST body.
+
+    Never the query string: apps created after 2021-02-24 may not send tokens there
+    (https://api.slack.com/changelog/2020-11-no-more-tokens-in-querystrings-for-newly-created-apps),
+    so such a call reads as carrying no token at all; nor a JSON body, which Slack reads the
+    token of from the header only (https://docs.slack.dev/apis/web-api/#json-bodies).
+    """
+    if header := core.bearer(request):
+        return header
+    if request.method == "POST" and request.content_type != "application/json":
+        value = request.POST.get("token")
+        return str(value) if value else None
+    return None
+
+
+def _post_type_refused(request: HttpRequest) -> HttpResponse | None:
+    """Slack's answer to a POST body of a type it does not read."""
+    if request.method != "POST" or not request.body:
+        return None
+    if not request.META.get("CONTENT_TYPE"):
+        return fail("missing_post_type")
+    if request.content_type not in POST_TYPES:
+        return fail("invalid_post_type")
+    return None
 
 
 def _caller(value: str | None) -> SandboxToken | None:
@@ -79,7 +108,7 @@ def auth_test(request: HttpRequest) -> HttpResponse:
     token = _caller(value)
     if hit := core.intercept(request, PLATFORM, "probe", _email(token)):
         return hit
-    if refused := _refuse(token, value):
+    if refused := _post_type_refused(request) or _refuse(token, value):
         return refused
     assert token is not None
     workspace_id = token.meta.get("workspace_id", "")
@@ -122,7 +151,7 @@ def oauth_v2_access(request: HttpRequest) -> HttpResponse:
         token = core.find(PLATFORM, SandboxToken.Kind.CODE, params.get("code"))
     if hit := core.intercept(request, PLATFORM, "token", _email(token)):
         return hit
-    if refused := _client_refused(request, params):
+    if refused := _post_type_refused(request) or _client_refused(request, params):
         return refused
     if grant_type == "refresh_token":
         return _refresh(token)
@@ -156,7 +185,7 @@ def _refresh(token: SandboxToken | None) -> HttpResponse:
     user = token.user
     situation = state.situation_of(user)
     if situation == "transient":
-        return answer({"ok": False, "error": "service_unavailable"}, status=503)
+        return state.transient_answer()
     if code := state.REFRESH_ERRORS.get(situation):
         return fail(code)
     # Single use: only the caller that revokes it gets new tokens (a racing twin is refused).
@@ -167,12 +196,7 @@ def _refresh(token: SandboxToken | None) -> HttpResponse:
     if situation == "access_token_expired":
         # The stale access token is what that situation means; a fresh one ends it.
         SandboxUser.objects.filter(pk=user.pk).update(situation="")
-    return _refreshed(
-        grant,
-        "user",
-        {"id": user.workspace_id, "name": state.team_name(user)},
-        user_id=user.upstream_id,
-    )
+    return _refreshed(grant, "user", {"id": user.workspace_id, "name": state.team_name(user)})
 
 
 def _refresh_bot(token: SandboxToken) -> HttpResponse:
@@ -194,7 +218,10 @@ def _refresh_bot(token: SandboxToken) -> HttpResponse:
 def _refreshed(
     grant: dict[str, Any], token_type: str, team: dict[str, str], **who: str
 ) -> HttpResponse:
-    """A refresh answer: flat, the new pair and whose it is (``user_id`` or ``bot_user_id``)."""
+    """A refresh answer: the new pair at the top level for a user token as for a bot's, the
+    bot's answer naming its ``bot_user_id``; no ``user_id``, no tokens under ``authed_user``
+    (slack-sdk's token_rotation/rotator.py reads it so; node-slack-sdk's
+    ``OAuthV2TokenRefreshResponse``, packages/oauth/src/install-provider.ts L791-802)."""
     return answer(
         {
             "ok": True,
@@ -292,13 +319,16 @@ def chat_post_message(request: HttpRequest) -> HttpResponse:
     recipient = SandboxUser.objects.filter(platform=PLATFORM, upstream_id=channel).first()
     if hit := core.intercept(request, PLATFORM, "send", recipient.email if recipient else ""):
         return hit
-    if refused := _refuse(token, value):
+    if refused := _post_type_refused(request) or _refuse(token, value):
         return refused
     assert token is not None
     if not channel:
         return fail("channel_not_found")
     if recipient is None or recipient.situation == "user_deleted":
         return fail("channel_not_found")
+    if recipient.situation == "transient":
+        # Slack holds posts to one channel to about one a second (429 + Retry-After).
+        return state.transient_answer()
     blocks = params.get("blocks")
     if isinstance(blocks, str):
         try:
@@ -352,25 +382,21 @@ def users_info(request: HttpRequest) -> HttpResponse:
     token = _caller(value)
     if hit := core.intercept(request, PLATFORM, "profile", _email(token)):
         return hit
-    if refused := _refuse(token, value):
+    if refused := _post_type_refused(request) or _refuse(token, value):
         return refused
     user = SandboxUser.objects.filter(platform=PLATFORM, upstream_id=params.get("user")).first()
-    if user is None:
+    if user is None or not _sees(token, user):
         return fail("user_not_found")
-    return answer(
-        {
-            "ok": True,
-            "user": {
-                "id": user.upstream_id,
-                "team_id": user.workspace_id,
-                "name": user.email.split("@")[0],
-                "deleted": user.situation == "user_deleted",
-                "real_name": user.name,
-                "is_bot": False,
-                "profile": {"real_name": user.name, "display_name": user.name, "email": user.email},
-            },
-        }
-    )
+    return answer({"ok": True, "user": state.user_object(user)})
+
+
+def _sees(token: SandboxToken | None, user: SandboxUser) -> bool:
+    """A token sees the members of its own workspace only."""
+    if token is None:
+        return False
+    if token.kind == SandboxToken.Kind.BOT:
+        return token.meta.get("workspace_id", "") == user.workspace_id
+    return token.user is not None and token.user.workspace_id == user.workspace_id
 
 
 @csrf_exempt

@@ -100,16 +100,8 @@ def _apply(event: str, user: SandboxUser) -> dict[str, Any]:
     now = int(time.time())
     return {
         "type": "user_change",
-        "user": {
-            "id": user.upstream_id,
-            "team_id": user.workspace_id,
-            "name": user.email.split("@")[0],
-            "deleted": True,
-            "real_name": user.name,
-            "is_bot": False,
-            "updated": now,
-            "profile": {"real_name": user.name, "display_name": user.name, "email": user.email},
-        },
+        # The whole user object, as users.info has it (https://docs.slack.dev/reference/events/user_change).
+        "user": {**state.user_object(user), "deleted": True, "updated": now},
         "cache_ts": now,
         "event_ts": f"{now}.000100",
     }

@@ -20,7 +20,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from platforms.sandbox import core
 from platforms.sandbox.fakes.slack import state
-from platforms.sandbox.fakes.slack.api import _caller, _params, _refuse, _token_value
+from platforms.sandbox.fakes.slack.api import (
+    _caller,
+    _params,
+    _post_type_refused,
+    _refuse,
+    _token_value,
+)
 from platforms.sandbox.fakes.slack.state import PLATFORM, answer, fail
 from platforms.sandbox.models import SandboxMessage, SandboxToken, SandboxUser
 
@@ -43,7 +49,7 @@ def conversations_open(request: HttpRequest) -> HttpResponse:
     )
     if hit := core.intercept(request, PLATFORM, "open", other.email if other else ""):
         return hit
-    if refused := _refuse(token, value):
+    if refused := _post_type_refused(request) or _refuse(token, value):
         return refused
     if not users and not params.get("channel"):
         return fail("users_list_not_supplied")
@@ -65,7 +71,7 @@ def conversations_history(request: HttpRequest) -> HttpResponse:
     other = _dm_user(token, channel)
     if hit := core.intercept(request, PLATFORM, "history", other.email if other else ""):
         return hit
-    if refused := _refuse(token, value):
+    if refused := _post_type_refused(request) or _refuse(token, value):
         return refused
     assert token is not None
     if other is None:
@@ -173,7 +179,11 @@ def _json(raw: Any) -> Any:
 
 
 def _next_cursor(moment: datetime) -> str:
-    return base64.b64encode((CURSOR_PREFIX + state.ts_of(moment)).encode()).decode()
+    """Slack's own cursor: base64 of ``next_ts:`` and the ts without its dot (the docs' example
+    ``bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz`` is ``next_ts:1512085861000543``)."""
+    return base64.b64encode(
+        (CURSOR_PREFIX + state.ts_of(moment).replace(".", "")).encode()
+    ).decode()
 
 
 def _cursor(cursor: str) -> datetime | None:
@@ -181,6 +191,9 @@ def _cursor(cursor: str) -> datetime | None:
         decoded = base64.b64decode(cursor, validate=True).decode()
         if not decoded.startswith(CURSOR_PREFIX):
             return None
-        return state.moment_of(decoded[len(CURSOR_PREFIX) :])
+        digits = decoded[len(CURSOR_PREFIX) :]
+        if not digits.isdigit() or len(digits) <= 6:
+            return None
+        return state.moment_of(f"{digits[:-6]}.{digits[-6:]}")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None

@@ -56,11 +56,12 @@ PROBE_ERRORS = {
     "access_token_expired": "token_expired",
 }
 # What oauth.v2.access (grant_type=refresh_token) answers. Situations not listed refresh fine:
-# Slack refuses those tokens at the API call, not at the token endpoint.
+# Slack refuses those tokens at the API call, not at the token endpoint. A deactivated user's
+# refresh token reads invalid_refresh_token, like a revoked grant (users.info tells them apart).
 REFRESH_ERRORS = {
     "grant_revoked": "invalid_refresh_token",
     "app_uninstalled": "invalid_refresh_token",
-    "user_deleted": "account_inactive",
+    "user_deleted": "invalid_refresh_token",
 }
 # A real re-sign-in fixes these; the rest wait for an admin (the authorize step refuses them).
 USER_FIXABLE = frozenset({"grant_revoked", "mfa_enrollment_required", "access_token_expired"})
@@ -164,6 +165,48 @@ def _rotating_pair(
         "access_token": access,
         "refresh_token": refresh,
         "expires_in": int(ACCESS_TTL.total_seconds()),
+    }
+
+
+def user_object(user: SandboxUser) -> dict[str, Any]:
+    """``users.info``'s user, with the fields of Slack's documented example
+    (https://docs.slack.dev/reference/methods/users.info, "Typical success response"; the user
+    object: https://docs.slack.dev/reference/objects/user-object). A deactivated member is the
+    same object with ``deleted: true``."""
+    handle = user.email.split("@")[0]
+    avatar = f"https://avatars.sandbox.slack.example/{user.upstream_id}"
+    return {
+        "id": user.upstream_id,
+        "team_id": user.workspace_id,
+        "name": handle,
+        "deleted": user.situation == "user_deleted",
+        "color": "9f69e7",
+        "real_name": user.name,
+        "tz": "Europe/London",
+        "tz_label": "Greenwich Mean Time",
+        "tz_offset": 0,
+        "profile": {
+            "avatar_hash": "ge3b51ca72de",
+            "status_text": "",
+            "status_emoji": "",
+            "real_name": user.name,
+            "display_name": handle,
+            "real_name_normalized": user.name,
+            "display_name_normalized": handle,
+            "email": user.email,
+            "image_original": f"{avatar}/original.jpg",
+            **{f"image_{size}": f"{avatar}/{size}.jpg" for size in (24, 32, 48, 72, 192, 512)},
+            "team": user.workspace_id,
+        },
+        "is_admin": False,
+        "is_owner": False,
+        "is_primary_owner": False,
+        "is_restricted": False,
+        "is_ultra_restricted": False,
+        "is_bot": False,
+        "is_app_user": False,
+        "updated": 1502138686,
+        "has_2fa": False,
     }
 
 
