@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from platforms.base import Identity, OAuthStart, PlatformAdapter, SendResult, TokenGrant
 from platforms.errors import ErrorTable, Evidence, PlatformError
+from platforms.grants import UnreadableGrant
 from platforms.messages import Message
 from platforms.slack import oauth
 from platforms.slack.blocks import idempotency_key_of, render_payload
@@ -80,12 +81,11 @@ class SlackAdapter(PlatformAdapter):
                 raise self._revoked_why(credential, err) from None
             if err.evidence.error == "non_json_answer" and err.evidence.http_status == 200:
                 # Slack may have redeemed (and so revoked) the refresh token before the answer
-                # was cut off or mangled on its way. What it still holds is kept; if it holds
-                # no whole token pair, nothing a user can fix: the operator looks.
-                grant = oauth.salvage_refresh(getattr(client, "last_body", ""))
-                if grant is not None:
-                    return grant
-                raise PlatformError(Situation.OPERATOR_CONFIG, err.evidence) from None
+                # was cut off or mangled on its way: the engine keeps what it still holds
+                # (tokens.redemption), or holds the credential for the operator.
+                raise UnreadableGrant(
+                    PLATFORM, getattr(client, "last_body", ""), status=200, why="not JSON"
+                ) from None
             raise
         return oauth.grant_from_refresh(response)
 

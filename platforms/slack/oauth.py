@@ -13,8 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
-import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +25,7 @@ from slack_sdk.oauth import AuthorizeUrlGenerator
 
 from platforms.base import OAuthStart, TokenGrant
 from platforms.errors import Evidence, PlatformError
+from platforms.grants import UnreadableGrant
 from platforms.http import base_url
 from platforms.slack.client import PLATFORM, call, web_client
 from platforms.slack.errors import MEANINGS, SLACK_ERRORS
@@ -230,57 +231,19 @@ def grant_from_refresh(response: Any) -> TokenGrant:
     )
 
 
-# A whole JSON string or number field of a (possibly cut-off) refresh answer: the closing quote
-# proves the value arrived whole.
-_FIELD = r'"{name}"\s*:\s*(?:"([A-Za-z0-9._-]+)"|(\d+)\s*[,}}])'
-
-
-def salvage_refresh(body: str) -> TokenGrant | None:
-    """The new pair from a refresh answer that arrived cut off (not JSON), if it holds both.
-
-    A body cut off after ``access_token`` and ``refresh_token`` still carries a usable grant,
-    and the refresh token it replaces is already spent, so throwing it away would cost the
-    user a sign-in. Only whole values count (a closing quote, or a number followed by a
-    separator); a body with less is ``None`` (the caller alerts the operator).
-    """
-    found: dict[str, str] = {}
-    for name in ("access_token", "refresh_token", "expires_in", "token_type"):
-        match = re.search(_FIELD.format(name=name), body or "")
-        if match:
-            found[name] = match.group(1) or match.group(2)
-    if not found.get("access_token") or not found.get("refresh_token"):
-        return None
-    if found.get("token_type", "user") not in ("user", "bot"):
-        return None
-    log.warning(
-        "slack: a refresh answer arrived cut off (%d characters, not JSON); "
-        "its token pair was whole and is kept",
-        len(body),
-    )
-    return TokenGrant(
-        access_token=found["access_token"],
-        refresh_token=found["refresh_token"],
-        expires_in=_int(found.get("expires_in")),
-    )
-
-
 def unreadable_refresh(response: Any, data: dict[str, Any]) -> PlatformError:
     """Slack redeemed the refresh token (ok) but the answer holds no access token to store.
 
     The spent refresh token cannot be redeemed again and nothing the user does would help: the
-    operator is alerted with what the answer did hold (field names only, never values).
+    engine salvages what it can and otherwise holds the credential for the operator; the
+    evidence names the fields the answer held, never their values.
     """
     fields = ", ".join(sorted(str(k)[:40] for k in data)[:20]) or "none"
-    return PlatformError(
-        Situation.OPERATOR_CONFIG,
-        Evidence(
-            platform=PLATFORM,
-            endpoint="token",
-            http_status=getattr(response, "status_code", None),
-            error="malformed_refresh_answer",
-            description="oauth.v2.access redeemed the refresh token but answered without an "
-            f"access token (fields: {fields}).",
-        ),
+    return UnreadableGrant(
+        PLATFORM,
+        json.dumps(data),
+        status=getattr(response, "status_code", None),
+        why=f"oauth.v2.access answered ok without an access token (fields: {fields})",
     )
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from slack_sdk.web import SlackResponse
 
 from platforms.errors import PlatformError
+from platforms.grants import has_tokens, salvage_grant
 from platforms.sandbox import core
 from platforms.slack import oauth
 from platforms.tests import corpus
@@ -102,7 +103,7 @@ def test_it_tells_the_operator_when_an_ok_refresh_holds_no_token() -> None:
     with pytest.raises(PlatformError) as caught:
         oauth.grant_from_refresh(_answer({"ok": True, "token_type": "user", "refresh_token": "x"}))
     assert caught.value.situation.value == "operator_config"
-    assert caught.value.evidence.error == "malformed_refresh_answer"
+    assert caught.value.evidence.error == "unreadable_grant"
     assert "refresh_token" in caught.value.evidence.description  # the field's name, not value
     assert '"x"' not in caught.value.evidence.description
 
@@ -116,7 +117,7 @@ def test_it_alerts_the_operator_when_the_refresh_answer_is_cut_off(
     outcome = slack.check(_expired(slack_account))
     assert outcome.situation == "operator_config", outcome.evidence
     assert audience_key(outcome.situation) == "operator"
-    assert outcome.evidence.error == "non_json_answer"
+    assert outcome.evidence.error == "unreadable_grant"
     # The token the cut-off body began to show is not kept anywhere in the evidence.
     for field in (outcome.evidence.error, outcome.evidence.description, outcome.evidence.raw):
         assert "Mi0yLTE3NjUzNjcy" not in field
@@ -132,16 +133,16 @@ def test_it_keeps_the_whole_pair_a_cut_off_refresh_answer_still_holds(
     assert outcome.healthy, outcome.evidence
     assert outcome.refreshed
     stored = Credential.objects.get(pk=slack_account.credential_id)
-    assert reveal(stored.access_token) == wire.expect["grant"]["access_token"]
-    assert reveal(stored.refresh_token) == wire.expect["grant"]["refresh_token"]
+    assert reveal(stored.access_token) == wire.extra["salvaged"]["access_token"]
+    assert reveal(stored.refresh_token) == wire.extra["salvaged"]["refresh_token"]
 
 
 def test_it_salvages_only_whole_values() -> None:
-    whole = _wire("token/refresh_answer_cut_off_after_tokens").body_text
-    cut_in_refresh_token = whole[: whole.index('"token_type"') - 10]
-    assert oauth.salvage_refresh(whole) is not None
-    assert oauth.salvage_refresh(cut_in_refresh_token) is None
-    assert oauth.salvage_refresh(_wire("token/refresh_answer_cut_off").body_text) is None
+    wire = _wire("token/refresh_answer_cut_off_after_tokens")
+    cut_in_refresh_token = wire.body_text[: wire.body_text.index('"token_type"') - 10]
+    assert salvage_grant(wire.body_text) == wire.extra["salvaged"] | {"token_type": "user"}
+    assert "refresh_token" not in salvage_grant(cut_in_refresh_token)
+    assert not has_tokens(salvage_grant(_wire("token/refresh_answer_cut_off").body_text))
 
 
 # --- finding 6: a deactivated member goes to an admin ----------------------------------------
