@@ -40,6 +40,9 @@ from tests.security import fuzzing, fuzzing_forms
 from tests.security.helpers import row_counts, snapshot
 from tokens.relaykeys import issue_relay_key
 
+# Fuzzing exercises the views, not the database engine: scripts/test runs it in one half only.
+pytestmark = pytest.mark.once
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
 SESSIONS = {"django_session"}
 
