@@ -13,7 +13,7 @@ from pathlib import Path
 
 import environ
 
-from mio_heal.secrets import generated_secret, make_django_secret, make_fernet_key
+from mio_heal.secrets import generated_secret, make_django_secret, make_fernet_key, private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -121,6 +121,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Browser tests run a live server thread beside the test: a file (not :memory:) gives each
     # thread its own connection. One file per test process, removed when the run ends.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    # Readable by its owner only (it holds password hashes and the encrypted tokens).
+    private_file(Path(DATABASES["default"]["NAME"]))
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -156,6 +158,8 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Mio Auto Heal"
+# TOTP secrets and recovery-code seeds are encrypted with TOKEN_ENCRYPTION_KEYS (tokens/mfa.py).
+MFA_ADAPTER = "tokens.mfa.VaultMFAAdapter"
 # Dashboard users are created by the operator (or seed_demo), never by self-service signup;
 # "Sign in with Microsoft" connects to an existing user by email (see dashboard/login.py).
 ACCOUNT_ADAPTER = "dashboard.login.AccountAdapter"
