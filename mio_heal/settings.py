@@ -337,6 +337,8 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- logging: tokens never reach a log line ----------------------------------------------------
+# Every handler gets the redacting filter, also those a library brings (mio_heal.logging).
+LOGGING_CONFIG = "mio_heal.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -350,7 +352,10 @@ LOGGING = {
         # Django's own loggers would otherwise keep their default (unfiltered) handlers, and
         # email tracebacks to ADMINS: route them through the redacting console instead.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.server": {"level": "WARNING"},
+        # The development server's request lines carry OAuth codes and re-sync link tokens:
+        # through the redacting console like everything else (not Django's own handler).
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django-q": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "urllib3": {"level": "WARNING"},
         "msal": {"level": "WARNING"},
     },
