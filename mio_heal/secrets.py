@@ -75,3 +75,22 @@ def private_file(path: Path) -> None:
             os.chmod(path, stat.S_IMODE(path.stat().st_mode) & 0o700)
     else:
         os.close(fd)
+
+
+def check_fernet_keys(keys: list[str]) -> None:
+    """Refuse to start with no key or a key that is not a Fernet key (32 url-safe base64 bytes)."""
+    from cryptography.fernet import Fernet
+
+    if not keys:
+        raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS holds no key.")
+    for position, key in enumerate(keys, 1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            # Never echo the key itself: it may be a real key with a typo.
+            raise ImproperlyConfigured(
+                f"TOKEN_ENCRYPTION_KEYS: key {position} of {len(keys)} is not a Fernet key "
+                "(32 bytes, url-safe base64; make one with "
+                '`python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"`).'
+            ) from None

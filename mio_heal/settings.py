@@ -13,7 +13,13 @@ from pathlib import Path
 
 import environ
 
-from mio_heal.secrets import generated_secret, make_django_secret, make_fernet_key, private_file
+from mio_heal.secrets import (
+    check_fernet_keys,
+    generated_secret,
+    make_django_secret,
+    make_fernet_key,
+    private_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -156,6 +162,9 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Sign-up is closed: a password reset asked for an unknown address mails nobody (allauth would
+# otherwise mail "you have no account here, sign up" to any address anyone types).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Mio Auto Heal"
 # TOTP secrets and recovery-code seeds are encrypted with TOKEN_ENCRYPTION_KEYS (tokens/mfa.py).
@@ -226,6 +235,16 @@ if not DEBUG and "SITE_URL" not in os.environ:
     raise ImproperlyConfigured(
         "SITE_URL is not set: production needs the public https base of links in messages."
     )
+if not DEBUG and SITE_URL.startswith("http://") and not env.bool("ALLOW_HTTP_SITE_URL", False):
+    from django.core.exceptions import ImproperlyConfigured
+
+    # Links in prompts carry re-sync tokens, and OAuth redirects go back to SITE_URL.
+    raise ImproperlyConfigured(
+        f"SITE_URL is {SITE_URL!r}: production links and OAuth redirects must be https. "
+        "(ALLOW_HTTP_SITE_URL=on allows http for a closed test rig on loopback.)"
+    )
+# An unusable token key must stop the start, not the first token read or written.
+check_fernet_keys(TOKEN_ENCRYPTION_KEYS)
 # Where the adapters find the sandbox; tests point it at their live server.
 SANDBOX_URL = env.str("SANDBOX_URL", default=f"{SITE_URL}/sandbox").rstrip("/")
 
