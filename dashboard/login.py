@@ -56,9 +56,22 @@ logger = logging.getLogger(__name__)
 MICROSOFT = "microsoft"
 
 
+# Kept in the social login's state (which allauth keeps in the session through the second-factor
+# stage): connect this identity once the whole sign-in, second factor included, has succeeded.
+CONNECT_AFTER_LOGIN = "mio_connect_after_login"
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> Any:
+        # Runs after every login stage (the TOTP step included) has passed: only now is a
+        # Microsoft identity bound to the dashboard user (issue 14, finding 4).
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None and (sociallogin.state or {}).pop(CONNECT_AFTER_LOGIN, False):
+            connect_after_login(request, sociallogin, user)
+        return super().post_login(request, user, **kwargs)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -97,8 +110,37 @@ def check_microsoft_login(request: HttpRequest, sociallogin: SocialLogin, user: 
     account.extra_data = {**(account.extra_data or {}), "tid": tid}
     if not connecting:
         account.save(update_fields=["extra_data"])
+    elif (sociallogin.state or {}).get("process") != AuthProcess.CONNECT:
+        # A sign-in found by email: allauth would connect the identity (and wipe an unverified
+        # password) now, before the second factor. Nothing is bound or changed until the whole
+        # sign-in has succeeded: AccountAdapter.post_login connects it then. (allauth keeps no
+        # hook for this: its "found by email" marker is what makes it connect at once.)
+        sociallogin._did_authenticate_by_email = None
+        sociallogin.state[CONNECT_AFTER_LOGIN] = True
     elif user.email:
+        _keep_password(user)  # a signed-in user adding the identity: the session vouches
+
+
+def connect_after_login(request: HttpRequest, sociallogin: SocialLogin, user: Any) -> None:
+    """Bind the Microsoft identity to ``user`` (called once their sign-in fully succeeded)."""
+    account = sociallogin.account
+    if SocialAccount.objects.filter(provider=MICROSOFT, uid=account.uid).exists():
+        return  # connected meanwhile (another tab's sign-in): nothing to add
+    if SocialAccount.objects.filter(user=user, provider=MICROSOFT).exists():
+        return  # the one-identity rule, checked again now
+    if user.email:
         _keep_password(user)
+    sociallogin.connect(request, user)
+    record(
+        request,
+        "login.microsoft_connected",
+        tenant_id=None,
+        target=user,
+        detail={
+            "tid": str((account.extra_data or {}).get("tid", "")),
+            "oid": str(account.uid)[:64],
+        },
+    )
 
 
 def _keep_password(user: Any) -> None:
