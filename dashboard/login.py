@@ -44,11 +44,14 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import render
 
 from accounts.models import Membership, Tenant
+from dashboard import lockout
 from dashboard.audit import record
+from mio_heal import clientip
 from tokens.models import Installation
 
 logger = logging.getLogger(__name__)
@@ -62,8 +65,44 @@ CONNECT_AFTER_LOGIN = "mio_connect_after_login"
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        # allauth's per-key limit counts per account *and* client here (see below): 5 in 5 min.
+        "too_many_login_attempts": (
+            "Too many failed login attempts from here. Try again in 5 minutes at most."
+        ),
+    }
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    # --- lockouts (dashboard/lockout.py) ------------------------------------------------------
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # allauth's "login_failed" per-key rate would lock an account for everyone after a
+        # stranger's failures; keyed by account *and* client address, it limits that client.
+        # (A private hook of allauth's adapter, 65.x: the key of that rate.)
+        base = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{base}:{clientip.client_ip(request) or '-'}"
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        left = lockout.wait_left(lockout.subject_of(_login_of(credentials)))
+        if left:
+            raise ValidationError(
+                f"Too many failed sign-ins for this account. Try again in "
+                f"{lockout.describe(left)}, or ask your operator to unlock it."
+            )
+        super().pre_authenticate(request, **credentials)
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            lockout.succeeded(lockout.subject_of(_login_of(credentials)))
+        return user
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        wait = lockout.failed(lockout.subject_of(_login_of(credentials)))
+        if wait:
+            logger.warning("sign-in: account locked for %ss after repeated failures", wait)
 
     def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> Any:
         # Runs after every login stage (the TOTP step included) has passed: only now is a
@@ -72,6 +111,10 @@ class AccountAdapter(DefaultAccountAdapter):
         if sociallogin is not None and (sociallogin.state or {}).pop(CONNECT_AFTER_LOGIN, False):
             connect_after_login(request, sociallogin, user)
         return super().post_login(request, user, **kwargs)
+
+
+def _login_of(credentials: dict[str, Any]) -> str:
+    return str(credentials.get("email") or credentials.get("username") or "")
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -161,6 +161,8 @@ LOGIN_REDIRECT_URL = "/dashboard/"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# Failed sign-ins: 10 a minute per address, 5 in 5 minutes per account *and address* (the key
+# includes the client, dashboard/login.py), and a growing delay per account (dashboard/lockout.py).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # Sign-up is closed: a password reset asked for an unknown address mails nobody (allauth would
 # otherwise mail "you have no account here, sign up" to any address anyone types).
