@@ -132,6 +132,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             user = sociallogin.user if sociallogin.is_existing else None
         if user is not None:  # nobody found: allauth shows "sign up closed"
             check_microsoft_login(request, sociallogin, user)
+        # Its claims are read; Mio keeps no Microsoft token (SOCIALACCOUNT_STORE_TOKENS is off),
+        # and allauth would otherwise keep it in the session until the second factor is given.
+        sociallogin.token = None
 
 
 def check_microsoft_login(request: HttpRequest, sociallogin: SocialLogin, user: Any) -> None:

@@ -7,9 +7,13 @@ wiped. Over real HTTP to the sandbox's Entra, as dashboard/tests/test_microsoft_
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from dashboard.models import AuditEntry
@@ -20,6 +24,8 @@ from dashboard.tests.totp import totp_code
 __all__ = ["microsoft"]  # the fixture, used by name
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
 
 
 def test_it_binds_nothing_until_the_second_factor_succeeds(client, microsoft) -> None:
@@ -58,3 +64,17 @@ def test_a_stranger_who_stops_at_the_second_factor_cannot_sign_in_by_identity_la
     # A second attempt still ends at the second factor (nothing was remembered).
     again = through_entra(client, email)
     assert again["Location"] == reverse("mfa_authenticate")
+
+
+def test_a_pending_microsoft_sign_in_keeps_no_token_in_the_session(client, microsoft) -> None:
+    email = "cy.admin@contoso.example"
+    contoso = directory()
+    entra_user(microsoft, email, contoso, "Cy Admin")
+    make_user(make_tenant(entra_tenant_id=contoso), email=email)
+    response = through_entra(client, email)
+    assert response["Location"] == reverse("mfa_authenticate")
+    # allauth keeps the pending sign-in in the session until the second factor: without the
+    # access token Entra issued (its claims were read already; Mio stores no Microsoft token).
+    sessions = json.dumps([s.get_decoded() for s in Session.objects.all()], default=str)
+    assert "sociallogin" in sessions or "login" in sessions
+    assert not JWT.search(sessions)
