@@ -8,8 +8,8 @@
   sign-in: re-sync, "Add to Slack", "Sign in with Microsoft") only to the platforms' sign-in
   hosts (or to the sandbox that stands in for them).
 - Pages that show tenants' data or carry a secret in their URL (dashboard, Django admin, sign-in,
-  re-sync and install pages), and every answer to a signed-in user, are ``no-store``: no shared
-  cache or browser history keeps them.
+  re-sync and install pages), the API's answers, and every answer to a signed-in user, are
+  ``no-store``: no shared cache or browser history keeps them.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ SIGN_IN_HOSTS = (
     "https://zoom.us",
     "https://webexapis.com",
 )
-NO_STORE_PREFIXES = ("/dashboard/", "/admin/", "/accounts/", "/resync/", "/install/")
+# /api/ answers may carry tokens (the relay API hands access tokens to the relay).
+NO_STORE_PREFIXES = ("/dashboard/", "/admin/", "/accounts/", "/resync/", "/install/", "/api/")
 
 
 def _hash(text: str) -> str:

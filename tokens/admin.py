@@ -8,6 +8,7 @@ only the columns the operator changed in it, never the others.
 from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialApp, SocialToken
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -163,3 +164,10 @@ class AuthenticatorAdmin(AuditedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+# allauth's admin would list stored Microsoft tokens and show app client secrets in editable text
+# fields. Mio stores no Microsoft token (SOCIALACCOUNT_STORE_TOKENS is off) and configures its
+# apps from the environment (settings.SOCIALACCOUNT_PROVIDERS): neither page has a job here.
+admin.site.unregister(SocialToken)
+admin.site.unregister(SocialApp)

@@ -60,6 +60,8 @@ def test_it_keeps_private_pages_out_of_every_cache(world) -> None:
         answer = client.get(url)
         assert answer.status_code == 200, url
         assert "no-store" in answer.headers.get("Cache-Control", ""), url
+    # The API's answers too (the relay API hands out access tokens), refusals included.
+    assert "no-store" in Client().post("/api/relay-failures/").headers["Cache-Control"]
 
 
 def test_it_lets_forms_go_only_to_this_site_and_the_platforms_sign_in(world) -> None:

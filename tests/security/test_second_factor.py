@@ -124,3 +124,9 @@ def test_it_creates_the_embedded_sqlite_file_readable_by_its_owner_only(tmp_path
     assert made, "the database file was not created"
     for path in made:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_no_admin_page_lists_platform_tokens_or_app_secrets(client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(make_user(superuser=True, totp_secret=None))
+    for url in ("/admin/socialaccount/socialtoken/", "/admin/socialaccount/socialapp/"):
+        assert client.get(url).status_code == 404, url
