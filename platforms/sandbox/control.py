@@ -219,7 +219,7 @@ def event(request: HttpRequest) -> JsonResponse:
     if not isinstance(name, str) or name not in fake.events:
         raise BadRequest(f"'event' must be one of {sorted(fake.events)} for {fake.key}")
     user = _user(fake.key, body.get("user"))
-    target = _own_site(request, body.get("target"))
+    target = _own_site(body.get("target"))
     return JsonResponse({"ok": True, "delivery": fake.emit(name, user, target)})
 
 
@@ -234,18 +234,18 @@ def _origin(url: str) -> tuple[str, str, int | None] | None:
     return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
 
-def _own_site(request: HttpRequest, target: object) -> str:
-    """Where the event goes: this site only (SITE_URL, or the host this call came to).
+def _own_site(target: object) -> str:
+    """Where the event goes: this site only (``SITE_URL``).
 
     The control API is unauthenticated (demo only): an arbitrary ``target`` would make the
     server send signed requests anywhere it can reach (SSRF), so any other origin is refused.
+    Not the request's own host either: a Host header naming another port of this machine
+    passes ALLOWED_HOSTS (which ignores ports).
     """
     if target is None or target == "":
         return settings.SITE_URL
     if not isinstance(target, str):
         raise BadRequest("'target' must be this site's base URL")
-    here = request.build_absolute_uri("/").rstrip("/")
-    for own in (settings.SITE_URL, here):
-        if _origin(target) is not None and _origin(target) == _origin(own):
-            return own
+    if _origin(target) is not None and _origin(target) == _origin(settings.SITE_URL):
+        return settings.SITE_URL
     raise BadRequest("'target' must be this site's base URL (events go to this site only)")

@@ -34,6 +34,7 @@ def test_it_refuses_an_http_site_url_in_production_unless_the_rig_says_so(tmp_pa
         "http://169.254.169.254/latest/meta-data/",
         "http://evil.example",
         "http://testserver@evil.example",
+        "http://127.0.0.1:6379/",  # another port of this machine
         "file:///etc/passwd",
         ["http://testserver"],
     ],
