@@ -69,7 +69,7 @@ class AccountAdapter(DefaultAccountAdapter):
         **DefaultAccountAdapter.error_messages,
         # allauth's per-key limit counts per account *and* client here (see below): 5 in 5 min.
         "too_many_login_attempts": (
-            "Too many failed login attempts from here. Try again in 5 minutes at most."
+            "Too many failed login attempts. Try again in 5 minutes at most."
         ),
     }
 
