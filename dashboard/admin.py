@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from dashboard import lockout
 from dashboard.audit import ADMIN_ACTIONS, AuditedAdmin
 from dashboard.models import AuditEntry, DailySnapshot
 from mio_heal.admin_tools import CappedCountPaginator
@@ -65,3 +69,21 @@ class DailySnapshotAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["platform", "tenant"]
     list_select_related = ["tenant"]
+
+
+# --- dashboard users: the operator may lift a sign-in lockout (dashboard/lockout.py) ---------
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class DashboardUserAdmin(AuditedAdmin, UserAdmin):
+    actions = ["unlock_sign_in"]
+
+    @admin.action(description="Unlock sign-in (lift a lockout after failed attempts)")
+    def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # Recorded in the audit log per user, as every admin action (AuditedAdmin).
+        lifted = sum(lockout.unlock(lockout.subject_of_user(user)) for user in queryset)
+        self.message_user(
+            request, f"Sign-in unlocked for {queryset.count()} user(s) ({lifted} were locked)."
+        )

@@ -44,11 +44,14 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import render
 
 from accounts.models import Membership, Tenant
+from dashboard import lockout
 from dashboard.audit import record
+from mio_heal import clientip
 from tokens.models import Installation
 
 logger = logging.getLogger(__name__)
@@ -56,9 +59,62 @@ logger = logging.getLogger(__name__)
 MICROSOFT = "microsoft"
 
 
+# Kept in the social login's state (which allauth keeps in the session through the second-factor
+# stage): connect this identity once the whole sign-in, second factor included, has succeeded.
+CONNECT_AFTER_LOGIN = "mio_connect_after_login"
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        # allauth's per-key limit counts per account *and* client here (see below): 5 in 5 min.
+        "too_many_login_attempts": (
+            "Too many failed login attempts. Try again in 5 minutes at most."
+        ),
+    }
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    # --- lockouts (dashboard/lockout.py) ------------------------------------------------------
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # allauth's "login_failed" per-key rate would lock an account for everyone after a
+        # stranger's failures; keyed by account *and* client address, it limits that client.
+        # (A private hook of allauth's adapter, 65.x: the key of that rate.)
+        base = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{base}:{clientip.client_ip(request) or '-'}"
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        left = lockout.wait_left(lockout.subject_of(_login_of(credentials)))
+        if left:
+            raise ValidationError(
+                f"Too many failed sign-ins for this account. Try again in "
+                f"{lockout.describe(left)}, or ask your operator to unlock it."
+            )
+        super().pre_authenticate(request, **credentials)
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            lockout.succeeded(lockout.subject_of(_login_of(credentials)))
+        return user
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        wait = lockout.failed(lockout.subject_of(_login_of(credentials)))
+        if wait:
+            logger.warning("sign-in: account locked for %ss after repeated failures", wait)
+
+    def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> Any:
+        # Runs after every login stage (the TOTP step included) has passed: only now is a
+        # Microsoft identity bound to the dashboard user (issue 14, finding 4).
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None and (sociallogin.state or {}).pop(CONNECT_AFTER_LOGIN, False):
+            connect_after_login(request, sociallogin, user)
+        return super().post_login(request, user, **kwargs)
+
+
+def _login_of(credentials: dict[str, Any]) -> str:
+    return str(credentials.get("email") or credentials.get("username") or "")
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -76,6 +132,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             user = sociallogin.user if sociallogin.is_existing else None
         if user is not None:  # nobody found: allauth shows "sign up closed"
             check_microsoft_login(request, sociallogin, user)
+        # Its claims are read; Mio keeps no Microsoft token (SOCIALACCOUNT_STORE_TOKENS is off),
+        # and allauth would otherwise keep it in the session until the second factor is given.
+        sociallogin.token = None
 
 
 def check_microsoft_login(request: HttpRequest, sociallogin: SocialLogin, user: Any) -> None:
@@ -97,8 +156,37 @@ def check_microsoft_login(request: HttpRequest, sociallogin: SocialLogin, user: 
     account.extra_data = {**(account.extra_data or {}), "tid": tid}
     if not connecting:
         account.save(update_fields=["extra_data"])
+    elif (sociallogin.state or {}).get("process") != AuthProcess.CONNECT:
+        # A sign-in found by email: allauth would connect the identity (and wipe an unverified
+        # password) now, before the second factor. Nothing is bound or changed until the whole
+        # sign-in has succeeded: AccountAdapter.post_login connects it then. (allauth keeps no
+        # hook for this: its "found by email" marker is what makes it connect at once.)
+        sociallogin._did_authenticate_by_email = None
+        sociallogin.state[CONNECT_AFTER_LOGIN] = True
     elif user.email:
+        _keep_password(user)  # a signed-in user adding the identity: the session vouches
+
+
+def connect_after_login(request: HttpRequest, sociallogin: SocialLogin, user: Any) -> None:
+    """Bind the Microsoft identity to ``user`` (called once their sign-in fully succeeded)."""
+    account = sociallogin.account
+    if SocialAccount.objects.filter(provider=MICROSOFT, uid=account.uid).exists():
+        return  # connected meanwhile (another tab's sign-in): nothing to add
+    if SocialAccount.objects.filter(user=user, provider=MICROSOFT).exists():
+        return  # the one-identity rule, checked again now
+    if user.email:
         _keep_password(user)
+    sociallogin.connect(request, user)
+    record(
+        request,
+        "login.microsoft_connected",
+        tenant_id=None,
+        target=user,
+        detail={
+            "tid": str((account.extra_data or {}).get("tid", "")),
+            "oid": str(account.uid)[:64],
+        },
+    )
 
 
 def _keep_password(user: Any) -> None:

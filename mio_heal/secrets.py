@@ -8,8 +8,10 @@ stored tokens unreadable after a redeploy, so it refuses to start instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -52,3 +54,43 @@ def make_fernet_key() -> str:
     from cryptography.fernet import Fernet
 
     return Fernet.generate_key().decode()
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only (0600), or narrow it to that if it exists.
+
+    For the embedded default's SQLite file, which holds every token (encrypted) and every
+    dashboard user's password hash: SQLite itself would create it with the umask (usually 0644),
+    and it gives its ``-wal`` and ``-shm`` files the database file's mode, so narrowing this one
+    file is enough.
+    """
+    if str(path) in {"", ":memory:"} or str(path).startswith("file:"):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another user's file is not ours to change: leave it as the operator set it.
+        with contextlib.suppress(OSError):
+            os.chmod(path, stat.S_IMODE(path.stat().st_mode) & 0o700)
+    else:
+        os.close(fd)
+
+
+def check_fernet_keys(keys: list[str]) -> None:
+    """Refuse to start with no key or a key that is not a Fernet key (32 url-safe base64 bytes)."""
+    from cryptography.fernet import Fernet
+
+    if not keys:
+        raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS holds no key.")
+    for position, key in enumerate(keys, 1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            # Never echo the key itself: it may be a real key with a typo.
+            raise ImproperlyConfigured(
+                f"TOKEN_ENCRYPTION_KEYS: key {position} of {len(keys)} is not a Fernet key "
+                "(32 bytes, url-safe base64; make one with "
+                '`python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"`).'
+            ) from None

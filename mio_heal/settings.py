@@ -13,7 +13,13 @@ from pathlib import Path
 
 import environ
 
-from mio_heal.secrets import generated_secret, make_django_secret, make_fernet_key
+from mio_heal.secrets import (
+    check_fernet_keys,
+    generated_secret,
+    make_django_secret,
+    make_fernet_key,
+    private_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -121,6 +127,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Browser tests run a live server thread beside the test: a file (not :memory:) gives each
     # thread its own connection. One file per test process, removed when the run ends.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    # Readable by its owner only (it holds password hashes and the encrypted tokens).
+    private_file(Path(DATABASES["default"]["NAME"]))
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -153,9 +161,16 @@ LOGIN_REDIRECT_URL = "/dashboard/"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# Failed sign-ins: 10 a minute per address, 5 in 5 minutes per account *and address* (the key
+# includes the client, dashboard/login.py), and a growing delay per account (dashboard/lockout.py).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Sign-up is closed: a password reset asked for an unknown address mails nobody (allauth would
+# otherwise mail "you have no account here, sign up" to any address anyone types).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Mio Auto Heal"
+# TOTP secrets and recovery-code seeds are encrypted with TOKEN_ENCRYPTION_KEYS (tokens/mfa.py).
+MFA_ADAPTER = "tokens.mfa.VaultMFAAdapter"
 # Dashboard users are created by the operator (or seed_demo), never by self-service signup;
 # "Sign in with Microsoft" connects to an existing user by email (see dashboard/login.py).
 ACCOUNT_ADAPTER = "dashboard.login.AccountAdapter"
@@ -222,6 +237,16 @@ if not DEBUG and "SITE_URL" not in os.environ:
     raise ImproperlyConfigured(
         "SITE_URL is not set: production needs the public https base of links in messages."
     )
+if not DEBUG and SITE_URL.startswith("http://") and not env.bool("ALLOW_HTTP_SITE_URL", False):
+    from django.core.exceptions import ImproperlyConfigured
+
+    # Links in prompts carry re-sync tokens, and OAuth redirects go back to SITE_URL.
+    raise ImproperlyConfigured(
+        f"SITE_URL is {SITE_URL!r}: production links and OAuth redirects must be https. "
+        "(ALLOW_HTTP_SITE_URL=on allows http for a closed test rig on loopback.)"
+    )
+# An unusable token key must stop the start, not the first token read or written.
+check_fernet_keys(TOKEN_ENCRYPTION_KEYS)
 # Where the adapters find the sandbox; tests point it at their live server.
 SANDBOX_URL = env.str("SANDBOX_URL", default=f"{SITE_URL}/sandbox").rstrip("/")
 
@@ -336,6 +361,8 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- logging: tokens never reach a log line ----------------------------------------------------
+# Every handler gets the redacting filter, also those a library brings (mio_heal.logging).
+LOGGING_CONFIG = "mio_heal.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -349,7 +376,10 @@ LOGGING = {
         # Django's own loggers would otherwise keep their default (unfiltered) handlers, and
         # email tracebacks to ADMINS: route them through the redacting console instead.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.server": {"level": "WARNING"},
+        # The development server's request lines carry OAuth codes and re-sync link tokens:
+        # through the redacting console like everything else (not Django's own handler).
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django-q": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "urllib3": {"level": "WARNING"},
         "msal": {"level": "WARNING"},
     },

@@ -17,6 +17,7 @@ from django.core.mail import EmailMessage, get_connection
 from notifications.ambiguity import ambiguous, email_refused
 from notifications.models import OutboxMessage
 from platforms.errors import PlatformError
+from platforms.markup import plain, plain_fallback
 from platforms.messages import Message
 from platforms.registry import get_adapter
 from tokens.models import CredentialState, Installation, PlatformAccount
@@ -113,7 +114,7 @@ def send_email(row: OutboxMessage, message: Message) -> str:
         to = [email for _, email in settings.ADMINS]
     if not to:
         # No operator address configured: the log is the operator's channel.
-        log.error("operator alert (no ADMINS set): %s\n%s", message.title, message.plain_text())
+        log.error("operator alert (no ADMINS set): %s\n%s", message.title, plain_fallback(message))
         return "log"
     # The connection is opened first and on its own: what fails while connecting (refused,
     # DNS, TLS, login) sent nothing, while a timeout or a hang-up once the message is on its
@@ -125,8 +126,10 @@ def send_email(row: OutboxMessage, message: Message) -> str:
         raise Transient(f"email: {exc!r}") from exc
     try:
         EmailMessage(
-            subject=message.title,
-            body=message.plain_text(),
+            # A name or an evidence value is shown as text: no header injection (one line),
+            # no bare link a mail reader would make clickable (platforms/markup.py).
+            subject=plain(message.title, 200, single_line=True),
+            body=plain_fallback(message),
             to=to,
             headers={"X-Mio-Idempotency-Key": row.idempotency_key},
             connection=connection,

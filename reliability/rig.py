@@ -54,6 +54,7 @@ def rig_env(database: str, port: int, **extra: str) -> dict[str, str]:
         TOKEN_ENCRYPTION_KEYS=key_file.read_text().strip(),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="off",
+        ALLOW_HTTP_SITE_URL="on",  # a closed rig on loopback: http links are fine here
         SANDBOX_ENABLED="on",
         SANDBOX_IN_PRODUCTION="on",
         SITE_URL=f"http://127.0.0.1:{port}",

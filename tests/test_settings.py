@@ -87,7 +87,8 @@ def test_it_rejects_a_malformed_token_key_with_a_clear_message(tmp_path: Path) -
         TOKEN_ENCRYPTION_KEYS="not-a-fernet-key",
     )
     assert result.returncode != 0
-    assert "Fernet keys of 32 bytes" in result.stderr
+    # Refused when the process starts (issue 14), before any token is read or written.
+    assert "is not a Fernet key (32 bytes" in result.stderr
 
 
 def test_it_refuses_the_sandbox_in_production(tmp_path: Path) -> None:

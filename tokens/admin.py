@@ -7,6 +7,8 @@ only the columns the operator changed in it, never the others.
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialApp, SocialToken
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -175,3 +177,33 @@ class RelayApiKeyAdmin(AuditedAdmin):
 class WorkspaceBackoffAdmin(AuditedAdmin):
     list_display = ["platform", "workspace_id", "until"]
     list_filter = ["platform"]
+
+
+# --- dashboard users' second factors (allauth MFA) -------------------------------------------
+# allauth's own admin shows ``data`` (the TOTP secret, the recovery-code seed) in an editable
+# field. Here an operator sees who has which factor and may delete one (a user who lost their
+# phone enrols again), but never sees or edits a secret: ``data`` is on no page and no form.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AuditedAdmin):
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type", "created_at", "last_used_at"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+# allauth's admin would list stored Microsoft tokens and show app client secrets in editable text
+# fields. Mio stores no Microsoft token (SOCIALACCOUNT_STORE_TOKENS is off) and configures its
+# apps from the environment (settings.SOCIALACCOUNT_PROVIDERS): neither page has a job here.
+admin.site.unregister(SocialToken)
+admin.site.unregister(SocialApp)

@@ -10,7 +10,8 @@ Body (JSON object):
 
 Answers 202 with what the failure was classified as; 400 for a malformed report, 401 without a
 valid key, 404 for a user the tenant does not have on that platform, 405/413 as usual. The
-classification is recorded like a check; a confirming check is queued, never run here.
+classification is kept in the account's history but decides nothing: our own check of the account
+runs at once (queued), and only what it finds can prompt anyone (tokens.events).
 """
 
 from __future__ import annotations

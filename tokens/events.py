@@ -5,6 +5,9 @@ events, then call ``report_platform_event``. The relay reports failed sends thro
 ``report_relay_failure`` (or ``POST /api/relay-failures/``, see ``tokens.api``). Neither makes an
 HTTP call: they mark accounts, record, and queue the checks on django-q2, so they answer fast
 (Slack wants its answer within 3 seconds).
+
+Neither is ever the verdict (issue 14): an event or a report only makes us check the accounts
+ourselves at once, and only what our own check finds opens incidents and prompts anyone.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from tokens.models import (
     PlatformAccount,
     ProcessedEvent,
 )
-from tokens.recording import record
+from tokens.recording import record, record_report
 from tokens.services import queue_check
 from tokens.situations import CATALOGUE, Situation
 
@@ -131,10 +134,16 @@ def report_relay_failure(
 ) -> CheckRecord | None:
     """The relay failed to send as ``user`` (upstream user id or email) with this raw error.
 
-    The platform's adapter classifies ``status`` and ``body`` (its error table, on codes); the
-    result is recorded like a check (``source=relay``). Anything not transient — a permanent
-    situation, or an access token to refresh — gets a check queued to confirm or heal it.
-    Raises ``LookupError`` for an unknown account, ``ValueError`` for an unknown platform.
+    The platform's adapter classifies ``status`` and ``body`` (its error table, on codes), and
+    the report is kept in the account's history (``source=relay``). A report is never the
+    verdict: whoever holds a relay key could otherwise make Mio prompt people, with evidence
+    they wrote. Anything not transient — a permanent situation, or an access token to refresh —
+    makes us check the account ourselves at once (inline under ``MIO_QUEUE_SYNC``, else the next
+    free worker, within seconds); only what that check finds opens an incident and prompts.
+    A throttled send says nothing bad about the token: the account only backs off.
+
+    Returns the report's record (its classification). Raises ``LookupError`` for an unknown
+    account, ``ValueError`` for an unknown platform.
     """
     if platform not in ADAPTERS:
         raise ValueError(f"unknown platform {platform!r}")
@@ -146,12 +155,15 @@ def report_relay_failure(
         error = PlatformError(Situation.UNKNOWN, _raw_evidence(platform, status, body))
     credential = Credential.objects.select_related(*claims.RELATED).get(pk=account.credential_id)
     outcome = CheckOutcome(error.situation, error.evidence)
-    check = record(credential, outcome, source=CheckRecord.Source.RELAY, adapter=adapter)
-    # A throttled send says nothing bad about the token: the backoff set by the record is
-    # enough. Anything else is confirmed (or healed) by a real check.
-    if not outcome.transient and credential.state != CredentialState.DISABLED:
+    if outcome.transient:
+        # Backing off cannot prompt anyone (a transient outcome has no audience).
+        return record(credential, outcome, source=CheckRecord.Source.RELAY, adapter=adapter)
+    report = record_report(credential, outcome, source=CheckRecord.Source.RELAY)
+    if credential.state != CredentialState.DISABLED:
+        # Due now as well, so the sweep checks it even if the queued task were lost.
+        Credential.objects.filter(pk=credential.pk).update(next_check_at=timezone.now())
         queue_check([credential.pk], CheckRecord.Source.RELAY)
-    return check
+    return report
 
 
 def _raw_evidence(platform: str, status: int | None, body: Any) -> Evidence:

@@ -155,6 +155,25 @@ def _learn_chat_address(credential: Credential, outcome: CheckOutcome) -> None:
         ).update(chat_address=address)
 
 
+def record_report(credential: Credential, outcome: CheckOutcome, *, source: str) -> CheckRecord:
+    """Keep what someone outside reported (the relay's failed send) as history, and nothing more.
+
+    Unlike ``record`` it moves no state and sends no signal, so no incident opens and nobody is
+    prompted: a report is only a reason for our own check, which ``record``s its own verdict.
+    ``state_after`` is the state the account was in (unchanged by the report).
+    """
+    return CheckRecord.objects.create(
+        credential=credential,
+        checked_at=timezone.now(),
+        source=source,
+        outcome=outcome_kind(outcome),
+        situation=outcome.situation.value if outcome.situation else "",
+        state_after=credential.state,
+        evidence=outcome.evidence.as_dict() if outcome.evidence is not None else None,
+        latency_ms=0,
+    )
+
+
 def proactive_due_after(
     credential: Credential,
     outcome: CheckOutcome,

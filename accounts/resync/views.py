@@ -38,7 +38,8 @@ from platforms.base import CheckOutcome, Identity
 from platforms.errors import PlatformError
 from platforms.keys import Platform
 from platforms.registry import get_adapter
-from tokens.models import CheckRecord, Credential
+from platforms.revocation import revoke_unwanted
+from tokens.models import CheckRecord, Credential, PlatformAccount
 from tokens.provisioning import attach_account
 from tokens.recording import record
 from tokens.situations import CATALOGUE, Audience
@@ -203,6 +204,12 @@ def callback(request: HttpRequest) -> HttpResponse:
     ):
         # Someone signed in as another account: storing it would relay as the wrong person.
         log.warning("re-sync %s: came back as another upstream account; nothing stored", link.pk)
+        # Nor is that account's new token left valid at the platform, where it can be revoked;
+        # unless Mio serves that account too (revoking could end its own working grant).
+        if not PlatformAccount.objects.filter(
+            platform=account.platform, upstream_user_id=grant.upstream_user_id
+        ).exists():
+            revoke_unwanted(account.platform, grant)
         return problem(
             request,
             "wrong_account",

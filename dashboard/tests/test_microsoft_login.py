@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.urls import reverse
 
 from dashboard.models import AuditEntry
@@ -64,6 +65,13 @@ def through_entra(client, email: str, *, decision: str = "allow", process: str =
     assert back.status_code == 302
     assert urlsplit(back["Location"]).path == reverse("microsoft_callback")
     return client.get(local(back["Location"]))
+
+
+def second_factor(client, user) -> None:
+    """The TOTP step that follows Entra: only after it is the identity connected (issue 14)."""
+    cache.clear()  # a later sign-in: allauth refuses a code used twice in one 30 s window
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(user.totp_secret)})
+    assert response.status_code == 302, response.content[:300]
 
 
 def directory() -> str:
@@ -155,6 +163,7 @@ def test_it_connects_from_the_directory_the_tenants_teams_app_is_installed_in(cl
     response = through_entra(client, email)
 
     assert response["Location"] == reverse("mfa_authenticate")
+    second_factor(client, user)
     account = user.socialaccount_set.get(provider="microsoft")
     assert account.uid == entra["upstream_id"]
 
@@ -177,12 +186,14 @@ def test_it_keeps_the_same_user_when_the_email_changes_in_entra(client, microsof
     make_user(make_tenant(entra_tenant_id=contoso), email=renamed)  # someone else has that one
     entra = entra_user(microsoft, email, contoso)
     assert through_entra(client, email)["Location"] == reverse("mfa_authenticate")
+    second_factor(client, user)
     client.logout()
 
     rename_in_entra(email, renamed)
     response = through_entra(client, renamed)
 
     assert response["Location"] == reverse("mfa_authenticate")
+    cache.clear()  # a later sign-in: allauth refuses a code used twice in one 30 s window
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(user.totp_secret)})
     assert response["Location"] == "/dashboard/"
     assert client.get("/dashboard/").wsgi_request.user == user
@@ -197,6 +208,7 @@ def test_it_refuses_another_object_id_with_the_victims_email(client, microsoft):
     victim = make_user(make_tenant(entra_tenant_id=contoso), email=email)
     original = entra_user(microsoft, email, contoso)
     assert through_entra(client, email)["Location"] == reverse("mfa_authenticate")
+    second_factor(client, victim)
     client.logout()
     # In the same directory, someone else now carries the victim's email.
     rename_in_entra(email, "ada.old@contoso.example")
@@ -240,6 +252,7 @@ def test_it_connects_an_operator_only_from_the_listed_directories(client, micros
     settings.MICROSOFT_LOGIN_OPERATOR_TENANT_IDS = [ours.upper()]  # as typed, any case
     SandboxUser.objects.filter(platform="teams", email=email).update(workspace_id=ours)
     assert through_entra(client, email)["Location"] == reverse("mfa_authenticate")
+    second_factor(client, operator)
     assert operator.socialaccount_set.get(provider="microsoft").extra_data["tid"] == ours
 
 

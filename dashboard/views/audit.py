@@ -47,4 +47,5 @@ ACTIONS = {
     "account.check": "Checked an account now",
     "snapshot.take": "Refreshed the snapshot",
     "login.microsoft_refused": "Refused a Microsoft sign-in",
+    "login.microsoft_connected": "Connected a Microsoft sign-in (after the second factor)",
 }

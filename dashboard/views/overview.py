@@ -119,7 +119,7 @@ def _render(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
             "as_of": as_of,
             "admin_incidents": list(admin_incidents.order_by("-opened_at")[:10]),
             "states_legend": [
-                {"label": charts.STATE_LABELS[s], "colour": charts.STATE_COLOURS[s]}
+                {"key": s, "label": charts.STATE_LABELS[s], "colour": charts.STATE_COLOURS[s]}
                 for s in COUNTED_STATES
             ],
             "can_refresh": can_act(request, tenant.pk if tenant else None),

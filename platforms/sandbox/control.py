@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -218,5 +219,33 @@ def event(request: HttpRequest) -> JsonResponse:
     if not isinstance(name, str) or name not in fake.events:
         raise BadRequest(f"'event' must be one of {sorted(fake.events)} for {fake.key}")
     user = _user(fake.key, body.get("user"))
-    target = str(body.get("target") or settings.SITE_URL)
+    target = _own_site(body.get("target"))
     return JsonResponse({"ok": True, "delivery": fake.emit(name, user, target)})
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username is not None:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+def _own_site(target: object) -> str:
+    """Where the event goes: this site only (``SITE_URL``).
+
+    The control API is unauthenticated (demo only): an arbitrary ``target`` would make the
+    server send signed requests anywhere it can reach (SSRF), so any other origin is refused.
+    Not the request's own host either: a Host header naming another port of this machine
+    passes ALLOWED_HOSTS (which ignores ports).
+    """
+    if target is None or target == "":
+        return settings.SITE_URL
+    if not isinstance(target, str):
+        raise BadRequest("'target' must be this site's base URL")
+    if _origin(target) is not None and _origin(target) == _origin(settings.SITE_URL):
+        return settings.SITE_URL
+    raise BadRequest("'target' must be this site's base URL (events go to this site only)")

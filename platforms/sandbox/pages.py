@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from mio_heal.middleware import sandbox_styles
 from platforms.sandbox.models import SandboxMessage, SandboxUser
 from platforms.sandbox.registry import available
 
@@ -15,6 +16,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "sandbox/home.html", {"fakes": fakes, "users": users})
 
 
+@sandbox_styles
 def inbox(request: HttpRequest, platform: str, email: str) -> HttpResponse:
     fake = available().get(platform)
     if fake is None:

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.metadata import Metadata
 
+from platforms import markup
 from platforms.messages import Message
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
@@ -47,7 +48,12 @@ TONES: dict[str, tuple[str, str]] = {
 
 
 def escape(text: str) -> str:
-    """Slack's mrkdwn control characters (https://docs.slack.dev/messaging/formatting-message-text)."""
+    """Slack's mrkdwn control characters (https://docs.slack.dev/messaging/formatting-message-text),
+    and no bare URL Slack would turn into a link (platforms/markup.py)."""
+    return _entities(markup.plain(text, SECTION_TEXT_MAX))
+
+
+def _entities(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -58,7 +64,11 @@ def clip(text: str, limit: int) -> str:
 def build_blocks(message: Message) -> list[Block]:
     emoji, words = TONES.get(message.tone, TONES["info"])
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=clip(f"{emoji} {message.title}", HEADER_MAX))),
+        HeaderBlock(
+            text=PlainTextObject(
+                text=clip(f"{emoji} {markup.plain(message.title, single_line=True)}", HEADER_MAX)
+            )
+        ),
         SectionBlock(text=MarkdownTextObject(text=clip(escape(message.text), SECTION_TEXT_MAX))),
     ]
     if message.facts:
@@ -117,7 +127,8 @@ def idempotency_key_of(message: Mapping[str, Any]) -> str:
 
 def fallback_text(message: Message) -> str:
     """Notification and screen-reader text: Slack shows it where blocks cannot be drawn."""
-    lines = [f"{message.title}: {message.text}"]
-    lines += [f"{label}: {value}" for label, value in message.facts]
-    lines += [f"{action.label}: {action.url}" for action in message.actions]
-    return escape("\n".join(lines))
+    lines = [escape(f"{message.title}: {message.text}")]
+    lines += [escape(f"{label}: {value}") for label, value in message.facts]
+    # Mio's own links stay links.
+    lines += [f"{escape(action.label)}: {_entities(action.url)}" for action in message.actions]
+    return "\n".join(lines)

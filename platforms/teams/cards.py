@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from platforms import markup
 from platforms.messages import Message
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# Every title, text and fact is escaped for Adaptive Card markdown (platforms/markup.py): names
+# and evidence come from outside, and Teams renders markdown in TextBlocks and facts.
+TEXT_LIMIT = 4000
 
 # tone -> (container style, TextBlock colour, symbol)
 TONES: dict[str, tuple[str, str, str]] = {
@@ -34,7 +38,7 @@ def card(message: Message) -> dict[str, Any]:
             "items": [
                 {
                     "type": "TextBlock",
-                    "text": f"{symbol} {message.title}",
+                    "text": f"{symbol} {markup.markdown(message.title, single_line=True)}",
                     "weight": "Bolder",
                     "size": "Medium",
                     "color": colour,
@@ -42,13 +46,24 @@ def card(message: Message) -> dict[str, Any]:
                 }
             ],
         },
-        {"type": "TextBlock", "text": message.text, "wrap": True, "spacing": "Medium"},
+        {
+            "type": "TextBlock",
+            "text": markup.markdown(message.text, TEXT_LIMIT),
+            "wrap": True,
+            "spacing": "Medium",
+        },
     ]
     if message.facts:
         body.append(
             {
                 "type": "FactSet",
-                "facts": [{"title": title, "value": value} for title, value in message.facts],
+                "facts": [
+                    {
+                        "title": markup.markdown(title, single_line=True),
+                        "value": markup.markdown(value),
+                    }
+                    for title, value in message.facts
+                ],
                 "spacing": "Medium",
             }
         )
@@ -56,7 +71,7 @@ def card(message: Message) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "$schema": CARD_SCHEMA,
         "version": CARD_VERSION,
-        "fallbackText": message.plain_text(),
+        "fallbackText": markup.markdown_fallback(message),
         "body": body,
     }
     if message.actions:
@@ -76,6 +91,6 @@ def activity(message: Message) -> dict[str, Any]:
     """The Bot Framework activity ``send`` posts (conversation and sender are added there)."""
     return {
         "type": "message",
-        "summary": message.title,
+        "summary": markup.plain(message.title, single_line=True),
         "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card(message)}],
     }

@@ -1,7 +1,8 @@
 """Microsoft Graph lifecycle notifications: ``POST /hooks/graph/lifecycle/``.
 
 Graph signs nothing here: a notification proves itself by carrying the ``clientState`` secret
-Mio gave when it subscribed. Graph first validates the URL with ``?validationToken=…`` (answer
+Mio gave when it subscribed, one per subscription (``platforms.teams.subscriptions``). Graph
+first validates the URL with ``?validationToken=…`` (answer
 200 ``text/plain`` with the token, within 10 seconds); afterwards it POSTs
 ``{"value": [{"subscriptionId", "subscriptionExpirationDateTime", "tenantId", "clientState",
 "lifecycleEvent"}]}`` and wants 202 quickly.
@@ -17,16 +18,15 @@ stale subscription cannot hold back a served tenant's notification.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from platforms.teams import subscriptions
 from tokens.events import UnknownWorkspace, report_platform_event
 
 log = logging.getLogger(__name__)
@@ -98,15 +98,14 @@ def _verified_items(request: HttpRequest) -> list[dict[str, Any]]:
         raise Refused(400, "the body must be JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("value"), list) or not body["value"]:
         raise Refused(400, "the body must be an object with a non-empty 'value' list")
-    expected = str(settings.PLATFORM_APPS["teams"]["graph_client_state"])
-    if not expected:
+    if not subscriptions.key():
         raise Refused(403, "no Graph clientState is configured; notifications cannot be trusted")
     items = []
     for item in body["value"]:
         if not isinstance(item, dict):
             raise Refused(400, "each notification must be an object")
-        state = item.get("clientState")
-        if not isinstance(state, str) or not hmac.compare_digest(state.encode(), expected.encode()):
+        # Each subscription has its own clientState: the one for the tenant the item names.
+        if not subscriptions.matches(item.get("clientState"), item.get("tenantId")):
             raise Refused(403, "clientState does not match")
         event = item.get("lifecycleEvent")
         if not isinstance(event, str) or not event:

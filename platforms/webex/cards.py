@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from platforms import markup
 from platforms.messages import Message
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -18,6 +19,10 @@ CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 KEY_PREFIX = "mio-"
 # Webex refuses messages whose text exceeds 7439 bytes; stay well below it.
 MARKDOWN_LIMIT = 7000
+# Every title, text and fact is escaped for markdown (platforms/markup.py): names and evidence
+# come from outside, and Webex renders markdown in the card's TextBlocks and facts and in
+# ``markdown``.
+TEXT_LIMIT = 4000
 
 # tone -> (container style, title colour, emoji): three looks a person tells apart at a glance.
 TONES: dict[str, tuple[str, str, str]] = {
@@ -41,7 +46,7 @@ def card(message: Message) -> dict[str, Any]:
         "items": [
             {
                 "type": "TextBlock",
-                "text": f"{emoji} {message.title}",
+                "text": f"{emoji} {markup.markdown(message.title, single_line=True)}",
                 "weight": "Bolder",
                 "size": "Medium",
                 "color": colour,
@@ -55,13 +60,24 @@ def card(message: Message) -> dict[str, Any]:
         header["id"] = KEY_PREFIX + message.idempotency_key
     body: list[dict[str, Any]] = [
         header,
-        {"type": "TextBlock", "text": message.text, "wrap": True, "spacing": "Medium"},
+        {
+            "type": "TextBlock",
+            "text": markup.markdown(message.text, TEXT_LIMIT),
+            "wrap": True,
+            "spacing": "Medium",
+        },
     ]
     if message.facts:
         body.append(
             {
                 "type": "FactSet",
-                "facts": [{"title": str(k), "value": str(v)} for k, v in message.facts],
+                "facts": [
+                    {
+                        "title": markup.markdown(str(k), single_line=True),
+                        "value": markup.markdown(str(v)),
+                    }
+                    for k, v in message.facts
+                ],
             }
         )
     body.append(
@@ -97,7 +113,7 @@ def card(message: Message) -> dict[str, Any]:
 def markdown(message: Message) -> str:
     """The fallback Webex shows without the card: the same words, facts and links."""
     _, _, emoji = tone_of(message)
-    text = f"{emoji} {message.plain_text()}"
+    text = f"{emoji} {markup.markdown_fallback(message)}"
     if len(text) > MARKDOWN_LIMIT:
         text = text[: MARKDOWN_LIMIT - 1] + "\u2026"
     return text

@@ -1,6 +1,8 @@
 """Mio's neutral message as a Zoom Team Chat chatbot message card.
 
 A card is ``{"head": {...}, "body": [...]}`` (https://developers.zoom.us/docs/chat/customizing-messages/).
+Mio sends no ``is_markdown_support``, so Zoom shows every text literally; names and evidence
+are still cleaned of bare links and control characters and clipped (platforms/markup.py).
 Zoom's ``actions`` buttons post back to the bot's endpoint instead of opening a page, so every
 action is a ``message`` with a ``link``, which Zoom renders as a hyperlink the person can click.
 The tone shows as the colour of the section's sidebar and as a labelled sub-head.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from platforms import markup
 from platforms.messages import Message
 
 # Zoom's limit for one message text; longer texts are cut rather than refused.
@@ -40,7 +43,7 @@ def render_content(message: Message) -> dict[str, Any]:
     """The ``content`` object of a chatbot message."""
     tone = TONES.get(message.tone, TONES["info"])
     sections: list[dict[str, Any]] = [
-        {"type": "message", "text": _clip(message.text, MESSAGE_TEXT_LIMIT)}
+        {"type": "message", "text": markup.plain(message.text, MESSAGE_TEXT_LIMIT)}
     ]
     if message.facts:
         sections.append(
@@ -48,8 +51,8 @@ def render_content(message: Message) -> dict[str, Any]:
                 "type": "fields",
                 "items": [
                     {
-                        "key": _clip(key, FIELD_LIMIT),
-                        "value": _clip(value, FIELD_LIMIT),
+                        "key": markup.plain(key, FIELD_LIMIT, single_line=True),
+                        "value": markup.plain(value, FIELD_LIMIT),
                         "short": True,
                     }
                     for key, value in message.facts
@@ -75,7 +78,7 @@ def render_content(message: Message) -> dict[str, Any]:
     ]
     return {
         "head": {
-            "text": message.title,
+            "text": markup.plain(message.title, MESSAGE_TEXT_LIMIT, single_line=True),
             "style": {"bold": True},
             "sub_head": {"text": tone["label"], "style": {"color": tone["color"]}},
         },

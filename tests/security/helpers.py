@@ -60,5 +60,11 @@ def zoom_headers(body: bytes | str, *, timestamp: int | None = None) -> dict[str
     return {"HTTP_X_ZM_REQUEST_TIMESTAMP": stamp, "HTTP_X_ZM_SIGNATURE": f"v0={digest}"}
 
 
-def graph_state() -> str:
-    return settings.PLATFORM_APPS["teams"]["graph_client_state"]
+GRAPH_TENANT = "5a0b3c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d"
+
+
+def graph_state(tenant: str = GRAPH_TENANT) -> str:
+    """The clientState of the subscription for ``tenant`` (one per subscription, issue 14)."""
+    from platforms.teams.subscriptions import client_state_for
+
+    return client_state_for(tenant)

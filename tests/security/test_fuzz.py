@@ -79,6 +79,7 @@ FAKES = [
     "sandbox/",  # the sandbox's pages answer any method with the page
     "sandbox/inbox/<str:platform>/<str:email>/",
     "sandbox/slack/api/auth.test",
+    "sandbox/slack/api/auth.revoke",
     "sandbox/slack/api/oauth.v2.access",
     "sandbox/slack/api/chat.postMessage",
     "sandbox/slack/api/users.info",

@@ -82,7 +82,7 @@ def graph_event(tenant: str) -> str:
                     "subscriptionId": str(uuid.uuid4()),
                     "subscriptionExpirationDateTime": "2026-03-20T11:00:00.0000000Z",
                     "tenantId": tenant,
-                    "clientState": graph_state(),
+                    "clientState": graph_state(tenant),
                     "lifecycleEvent": "reauthorizationRequired",
                 }
             ]

@@ -57,7 +57,8 @@ def test_it_escapes_mrkdwn_so_text_cannot_inject_links_or_mentions() -> None:
         Message(title="x", text="<!channel> & <https://evil.example|click>", facts=[("a<", "b>")])
     )
     text = payload["blocks"][1]["text"]["text"]
-    assert text == "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;"
+    # The bare URL is broken by a word joiner, so Slack does not link it either.
+    assert text == "&lt;!channel&gt; &amp; &lt;https:\u2060//evil.example|click&gt;"
     assert payload["blocks"][2]["fields"][0]["text"] == "*a&lt;*\nb&gt;"
     assert "<!channel>" not in payload["text"]
 

@@ -6,10 +6,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from platforms.teams.subscriptions import client_state_for
 from tokens.models import CheckRecord, Credential
 
 URL = "/hooks/graph/lifecycle/"
@@ -21,10 +21,11 @@ def notification(**overrides: str) -> dict:
         "subscriptionId": "0f6a1a8e-1111-4222-8333-944455556666",
         "subscriptionExpirationDateTime": "2026-03-20T11:00:00.0000000Z",
         "tenantId": TENANT,
-        "clientState": settings.PLATFORM_APPS["teams"]["graph_client_state"],
         "lifecycleEvent": "reauthorizationRequired",
     }
     item.update(overrides)
+    # The subscription's own clientState (one per Entra tenant), unless the test forges one.
+    item.setdefault("clientState", client_state_for(str(item["tenantId"])))
     return {"value": [item]}
 
 

@@ -8,12 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
+from tokens.mfa import rotate_authenticators
 from tokens.rotation import encrypted_fields, rotate_model
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored token under the first key of TOKEN_ENCRYPTION_KEYS. "
+        "Re-encrypt every stored token and second-factor secret under the first key of "
+        "TOKEN_ENCRYPTION_KEYS. "
         "Safe to interrupt and run again; drop an old key only after a run that finished."
     )
 
@@ -39,4 +41,10 @@ class Command(BaseCommand):
                 f"{stats.skipped_current} already current, {stats.raced} changed meanwhile "
                 f"(written by a worker; run again to be sure)."
             )
+        # Dashboard users' second factors (TOTP secrets, recovery-code seeds): same keys.
+        mfa = rotate_authenticators(batch_size=batch_size)
+        self.stdout.write(
+            f"mfa.Authenticator: {mfa.rows} rows, {mfa.rewritten} second-factor secrets "
+            "re-encrypted."
+        )
         self.stdout.write(self.style.SUCCESS("Rotation finished."))

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from django.urls import URLPattern, URLResolver, path
 
 from platforms.sandbox.fakes.base import FakePlatform
-from platforms.sandbox.fakes.slack import api, consent, history, inbox, state
+from platforms.sandbox.fakes.slack import api, consent, history, inbox, revoke, state
 from platforms.sandbox.fakes.slack import events as pushes
 from platforms.sandbox.models import SandboxMessage, SandboxUser
 
@@ -39,6 +39,7 @@ class SlackFake(FakePlatform):
         "profile": "POST api/users.info: a user's profile (email) after sign-in",
         "open": "POST api/conversations.open: the bot's DM with a user (users = their id)",
         "history": "GET api/conversations.history: a DM's messages (user = the DM's person)",
+        "revoke": "GET/POST api/auth.revoke: revoke the calling token (test=1: pretend)",
         "authorize": "GET/POST oauth/v2/authorize: the consent page (user_scope or bot scope)",
     }
     events: ClassVar[dict[str, str]] = pushes.EVENTS
@@ -46,6 +47,7 @@ class SlackFake(FakePlatform):
     def urlpatterns(self) -> list[URLPattern | URLResolver]:
         return [
             path("api/auth.test", api.auth_test, name="auth-test"),
+            path("api/auth.revoke", revoke.auth_revoke, name="auth-revoke"),
             path("api/oauth.v2.access", api.oauth_v2_access, name="oauth-v2-access"),
             path("api/chat.postMessage", api.chat_post_message, name="chat-post-message"),
             path("api/users.info", api.users_info, name="users-info"),

@@ -30,6 +30,7 @@ from platforms.sandbox.fakes.teams import (
 from platforms.sandbox.fakes.teams.inbox import card_context
 from platforms.sandbox.fakes.teams.situations import SITUATIONS
 from platforms.sandbox.models import SandboxMessage, SandboxToken, SandboxUser
+from platforms.teams.subscriptions import client_state_for
 
 PLATFORM = "teams"
 SERVICE_URL = "https://smba.trafficmanager.net/teams/"
@@ -136,7 +137,7 @@ class TeamsFake(FakePlatform):
                     .isoformat()
                     .replace("+00:00", "Z"),
                     "tenantId": user.workspace_id,
-                    "clientState": shapes.app()["graph_client_state"],
+                    "clientState": client_state_for(user.workspace_id),
                     "lifecycleEvent": event,
                 }
             ]
