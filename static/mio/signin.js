@@ -15,9 +15,14 @@
       card.prepend(box)
     }
     const exception = event.detail && event.detail.exception
-    const why = exception && exception.name === 'NotAllowedError'
-      ? 'It was cancelled, timed out, or this device has no passkey for this site.'
-      : 'Your browser or device refused it.'
+    const name = exception && exception.name
+    let why = 'Your browser or device refused it.'
+    if (name === 'NotAllowedError') {
+      why = 'It was cancelled, timed out, or this device has no passkey for this site.'
+    } else if (name === 'SecurityError') {
+      // Browsers refuse a passkey for an IP address such as 127.0.0.1.
+      why = 'Passkeys need the site\'s name in the address bar (for the demo, http://localhost:8000), not an IP address.'
+    }
     box.textContent = 'The passkey was not used. ' + why + ' Try again, or use another way to sign in.'
   })
 })()
