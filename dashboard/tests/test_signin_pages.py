@@ -171,3 +171,24 @@ def test_it_names_the_passkey_form_s_fields_and_starts_with_the_name(client) -> 
     data = re.search(r'<script id="js_data" type="application/json">(.*?)</script>', html)
     data = json.loads(data.group(1))
     assert data["creation_options"]["publicKey"]["rp"]["id"] == "testserver"
+
+
+def test_it_lists_passkeys_and_removing_the_last_sends_back_to_setup(client) -> None:
+    user = make_user(make_tenant(), totp_secret=None)
+    credential = {"clientExtensionResults": {"credProps": {"rk": True}}}
+    key = Authenticator.objects.create(
+        user=user,
+        type=Authenticator.Type.WEBAUTHN,
+        data={"name": "Work laptop", "credential": credential},
+    )
+    client.force_login(user)
+    html = client.get(reverse("mfa_list_webauthn")).content.decode()
+    assert "Work laptop" in html
+    assert "Signs in alone" in html
+    assert client.get(DASHBOARD).status_code == 200
+
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    response = client.post(reverse("mfa_remove_webauthn", kwargs={"pk": key.pk}))
+    assert response["Location"] == reverse("mfa_list_webauthn")
+    assert "Passkey removed." in client.get(response["Location"]).content.decode()
+    assert client.get(DASHBOARD)["Location"] == reverse("mfa_activate_totp")
