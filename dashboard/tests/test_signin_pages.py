@@ -192,3 +192,17 @@ def test_it_lists_passkeys_and_removing_the_last_sends_back_to_setup(client) -> 
     assert response["Location"] == reverse("mfa_list_webauthn")
     assert "Passkey removed." in client.get(response["Location"]).content.decode()
     assert client.get(DASHBOARD)["Location"] == reverse("mfa_activate_totp")
+
+
+def test_it_accepts_passkey_answers_only_from_the_site_s_own_origin(rf) -> None:
+    # MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN stays off: fido2 checks the browser-reported origin
+    # against the relying party id (the Host), allowing http only for localhost.
+    from allauth.core.context import request_context
+    from allauth.mfa.webauthn.internal.auth import get_server
+
+    with request_context(rf.get("/", HTTP_HOST="localhost:8000")):
+        server = get_server()
+    assert server.rp.id == "localhost"
+    assert server._verify("http://localhost:8000")
+    assert not server._verify("http://evil.example")
+    assert not server._verify("https://localhost.evil.example")
