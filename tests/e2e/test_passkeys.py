@@ -107,6 +107,13 @@ def test_it_signs_in_with_a_passkey_alone_and_as_the_second_factor(page: Page, l
     expect(page.get_by_label("Code")).to_be_focused()
     page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(f"{base}/dashboard/")
+
+    # The passkey also confirms it's you before a change to how you sign in.
+    page.goto(f"{base}/accounts/2fa/webauthn/add/")
+    page.get_by_role("link", name="Use a passkey").click()
+    page.get_by_role("button", name="Use a passkey").click()
+    page.wait_for_url(f"{base}/accounts/2fa/webauthn/add/")
+    expect(page.get_by_label("Passkey name")).to_be_focused()
     sign_out(page, base)
 
     # A device that cannot verify its owner is no passkey sign-in; the page says so.
