@@ -13,6 +13,7 @@ import re
 
 import pytest
 from allauth.mfa.models import Authenticator
+from axe_playwright_python.sync_playwright import Axe
 from django.core.cache import cache
 from playwright.sync_api import CDPSession, Page, expect
 
@@ -41,6 +42,16 @@ def add_virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
     return cdp, answer["authenticatorId"]
 
 
+def serious_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical accessibility violations on the page, in words."""
+    results = Axe().run(page)
+    return [
+        f"{page.url}: {v['id']} ({v['impact']}): {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def sign_out(page: Page, base: str) -> None:
     page.goto(f"{base}/accounts/logout/")
     page.get_by_role("button", name="Sign out").click()
@@ -58,17 +69,23 @@ def test_it_signs_in_with_a_passkey_alone_and_as_the_second_factor(page: Page, l
         lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
     )
     cdp, authenticator_id = add_virtual_authenticator(page)
+    problems: list[str] = []
     user = make_user(make_tenant())
+    page.goto(f"{base}/accounts/login/")
+    problems += serious_problems(page)
     sign_in(page, base, user.username, PASSWORD, user.totp_secret, "/dashboard/")
 
     # Add a passkey from the security page; allauth asks for the password once more first.
     page.goto(f"{base}/accounts/2fa/")
+    problems += serious_problems(page)
     page.get_by_role("link", name="Add a passkey").click()
     expect(page.get_by_label("Password")).to_be_focused()
+    problems += serious_problems(page)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_label("Passkey name")).to_be_focused()
     expect(page.get_by_label(re.compile("sign in with this passkey alone"))).to_be_checked()
+    problems += serious_problems(page)
     page.get_by_label("Passkey name").fill("Test laptop")
     page.get_by_role("button", name="Add passkey").click()
 
@@ -76,6 +93,7 @@ def test_it_signs_in_with_a_passkey_alone_and_as_the_second_factor(page: Page, l
     page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/$"))
     codes = page.get_by_role("textbox", name=re.compile("recovery codes")).input_value().split()
     assert len(codes) == 10
+    problems += serious_problems(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download codes").click()
     assert download.value.suggested_filename == "mio-auto-heal-recovery-codes.txt"
@@ -105,6 +123,7 @@ def test_it_signs_in_with_a_passkey_alone_and_as_the_second_factor(page: Page, l
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
     expect(page.get_by_label("Code")).to_be_focused()
+    problems += serious_problems(page)
     page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(f"{base}/dashboard/")
 
@@ -124,4 +143,6 @@ def test_it_signs_in_with_a_passkey_alone_and_as_the_second_factor(page: Page, l
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page.get_by_role("alert")).to_contain_text("The passkey was not used", timeout=15_000)
     expect(page).to_have_url(f"{base}/accounts/login/?next=/dashboard/")
+    problems += serious_problems(page)  # with the passkey error shown
     assert refused == []  # allauth's scripts ran under the site's CSP
+    assert problems == []
