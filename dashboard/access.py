@@ -1,4 +1,4 @@
-"""Who may open a dashboard page: signed in, with a TOTP authenticator, then tenant-scoped.
+"""Who may open a dashboard page: signed in, with a second factor, then tenant-scoped.
 
 ``dashboard_page`` wraps every GET page; ``dashboard_action`` every state-changing POST (CSRF is
 checked by Django's middleware; the action is refused for viewers and audited by the view).
@@ -20,8 +20,13 @@ from django.views.decorators.http import require_GET, require_POST
 View = Callable[..., HttpResponse]
 
 
-def has_totp(user: Any) -> bool:
-    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+# Recovery codes do not count: they are the way back in after losing a factor, not one.
+SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def has_second_factor(user: Any) -> bool:
+    """An authenticator app or a passkey: either is asked for at every sign-in."""
+    return Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS).exists()
 
 
 def _gate(request: HttpRequest) -> HttpResponse | None:
@@ -30,8 +35,9 @@ def _gate(request: HttpRequest) -> HttpResponse | None:
         return redirect_to_login(request.get_full_path())
     if not request.user.is_active:
         return render(request, "dashboard/forbidden.html", status=403)
-    if not has_totp(request.user):
-        # allauth's own page: the authenticator is set up before any tenant data is shown.
+    if not has_second_factor(request.user):
+        # allauth's own page (which also offers a passkey instead): the second factor is set up
+        # before any tenant data is shown.
         messages.info(request, "The dashboard needs two-factor authentication: set it up first.")
         return redirect("mfa_activate_totp")
     return None

@@ -167,10 +167,23 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # Sign-up is closed: a password reset asked for an unknown address mails nobody (allauth would
 # otherwise mail "you have no account here, sign up" to any address anyone types).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "Mio Auto Heal"
 # TOTP secrets and recovery-code seeds are encrypted with TOKEN_ENCRYPTION_KEYS (tokens/mfa.py).
 MFA_ADAPTER = "tokens.mfa.VaultMFAAdapter"
+# A second factor is an authenticator app (TOTP) or a passkey (WebAuthn); recovery codes are the
+# way back in when both are lost. allauth makes a set the moment the first factor is added.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "Mio Auto Heal"
+# A passkey (a discoverable credential verified on the device, by PIN or biometrics) signs in
+# alone: it is already two factors, possession and knowledge or inherence.
+MFA_PASSKEY_LOGIN_ENABLED = True
+# Recovery codes are shown once, when they are made (with a download); afterwards the page only
+# counts what is left and offers a new set. A stolen session cannot read them back.
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+MFA_FORMS = {"add_webauthn": "accounts.passkeys.AddPasskeyForm"}
+# Passkeys are bound to the site's host name (the relying party id, from the request's Host).
+# fido2 accepts https origins, and http://localhost for development, without
+# MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN, which stays off. An IP address (127.0.0.1) can hold no
+# passkey: browsers refuse it as a relying party id.
 # Dashboard users are created by the operator (or seed_demo), never by self-service signup;
 # "Sign in with Microsoft" connects to an existing user by email (see dashboard/login.py).
 ACCOUNT_ADAPTER = "dashboard.login.AccountAdapter"
