@@ -72,7 +72,7 @@ def test_it_encrypts_the_plaintext_secrets_of_existing_rows() -> None:
     Authenticator.objects.create(
         user=user, type=Authenticator.Type.RECOVERY_CODES, data={"seed": seed, "used_mask": 0}
     )
-    migration = importlib.import_module("tokens.migrations.0005_encrypt_second_factor_secrets")
+    migration = importlib.import_module("tokens.migrations.0007_encrypt_second_factor_secrets")
     migration.encrypt_existing(django_apps, None)
     migration.encrypt_existing(django_apps, None)  # running it twice changes nothing more
     dump = dump_database()
