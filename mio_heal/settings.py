@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "platforms",
     "platforms.sandbox",
     "dashboard",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [

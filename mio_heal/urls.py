@@ -19,6 +19,7 @@ urlpatterns = [
     path("dashboard/", include("dashboard.urls")),
     path("hooks/", include("platforms.hooks_urls")),
     path("api/", include("tokens.api_urls")),
+    path("api/", include("api.urls")),
     path("resync/", include("accounts.urls")),
     path("install/slack/", include("platforms.slack.install_urls")),
 ]

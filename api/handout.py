@@ -1,0 +1,100 @@
+"""Handing the relay a person's access token: fresh, from the one place that refreshes it.
+
+With rotating refresh tokens (Slack rotation, Zoom, Entra) two refreshers void each other's
+tokens, so the relay never refreshes on its own. An access token that expires within the
+adapters' margin (``platforms.base.EXPIRY_MARGIN``) is refreshed here first, through the
+adapter's ``refresh`` — under the same per-credential lock the health engine takes
+(``tokens.locking``). Whoever waited for the lock re-reads the credential and takes the token
+the first refresher stored, so a refresh token is redeemed once, however many ask at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from accounts.models import Tenant
+from notifications.incidents import open_incidents_for
+from platforms.base import EXPIRY_MARGIN, CheckOutcome
+from platforms.errors import PlatformError
+from tokens import claims
+from tokens.checking import adapter_for
+from tokens.events import find_account
+from tokens.locking import LockBusy
+from tokens.models import CheckRecord, Credential, CredentialState, PlatformAccount
+from tokens.recording import record
+from tokens.scheduling import WAITING_STATES
+from tokens.situations import audience_key, audience_of
+
+BROKEN_STATES = WAITING_STATES | {CredentialState.DISABLED}
+DEFAULT_RETRY_AFTER = 5
+
+
+@dataclass
+class Broken(Exception):
+    """The account cannot send until a person acts: the relay holds its messages."""
+
+    state: str
+    situation: str | None
+    audience: str | None
+    incident: int | None
+    since: datetime
+
+
+@dataclass
+class TryLater(Exception):
+    """The token could not be refreshed just now (throttled, platform down, lock held)."""
+
+    retry_after: int
+    reason: str
+
+
+def token_for(tenant: Tenant, platform: str, user: str) -> tuple[PlatformAccount, Credential]:
+    """The account and its credential holding a usable access token.
+
+    Raises ``LookupError`` (no such account in ``tenant``), ``Broken`` or ``TryLater``.
+    """
+    account = find_account(tenant, platform, user)
+    credential = Credential.objects.select_related(*claims.RELATED).get(pk=account.credential_id)
+    refuse_broken(credential)
+    if credential.access_token and not _expiring(credential):
+        return account, credential
+    adapter = adapter_for(platform)
+    try:
+        fresh = adapter.refresh(credential)
+    except LockBusy:
+        raise TryLater(1, "another refresh of this token is in progress") from None
+    except PlatformError as err:
+        if audience_of(err.situation) is None:  # transient, or nobody's to fix: retry
+            wait = err.evidence.retry_after or DEFAULT_RETRY_AFTER
+            raise TryLater(max(1, int(wait)), f"refresh failed: {err.situation.value}") from None
+        # Our own refresh found a permanent problem: recorded like any check (state, incident,
+        # prompts), then answered from the state it left.
+        record(
+            credential, CheckOutcome(err.situation, err.evidence), source=CheckRecord.Source.RELAY
+        )
+        refuse_broken(credential)
+        raise TryLater(DEFAULT_RETRY_AFTER, "refresh failed") from None
+    return account, fresh
+
+
+def refuse_broken(credential: Credential) -> None:
+    if credential.state not in BROKEN_STATES:
+        return
+    incidents = open_incidents_for(credential)
+    raise Broken(
+        state=credential.state,
+        situation=credential.situation or None,
+        audience=audience_key(credential.situation),
+        incident=incidents[0].pk if incidents else None,
+        since=credential.state_changed_at,
+    )
+
+
+def _expiring(credential: Credential) -> bool:
+    return (
+        credential.expires_at is not None
+        and credential.expires_at <= timezone.now() + EXPIRY_MARGIN
+    )

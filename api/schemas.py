@@ -1,0 +1,87 @@
+"""Shapes shared by every resource of the relay API."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from tokens.models import CredentialState, PlatformAccount
+
+PlatformKey = Literal["slack", "teams", "zoom", "webex"]
+StateKey = Literal[tuple(CredentialState.values)]  # type: ignore[valid-type]
+
+
+class Error(Schema):
+    detail: str
+
+
+class RetryLater(Schema):
+    detail: str
+    retry_after: int = Field(description="Seconds; also sent as the Retry-After header.")
+
+
+class ValidationProblem(Schema):
+    detail: list[dict[str, Any]]
+
+
+class AccountRef(Schema):
+    id: int = Field(description="The account's id in Mio.")
+    platform: PlatformKey
+    user: str = Field(description="The platform's own user id.")
+    email: str
+    workspace: str = Field(description="Slack team, Entra tenant, Zoom account, Webex org.")
+
+
+def account_ref(account: PlatformAccount) -> dict[str, Any]:
+    return {
+        "id": account.pk,
+        "platform": account.platform,
+        "user": account.upstream_user_id,
+        "email": account.email or account.person.email,
+        "workspace": account.workspace_id,
+    }
+
+
+# Every authenticated operation may answer these besides its own.
+AUTH_ERRORS: dict[int, Any] = {
+    401: Error,
+    403: Error,
+    422: ValidationProblem,
+    429: RetryLater,
+}
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
+    """The values of a cursor this API made, each of the kind expected; ``BadCursor`` if not."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor("'cursor' is not one this API handed out") from None
+    if not isinstance(values, list) or len(values) != len(kinds):
+        raise BadCursor("'cursor' is not one this API handed out")
+    out: list[Any] = []
+    for value, kind in zip(values, kinds, strict=True):
+        try:
+            if kind is datetime:
+                out.append(datetime.fromisoformat(value))
+            elif kind is int and isinstance(value, int) and not isinstance(value, bool):
+                out.append(value)
+            else:
+                raise TypeError
+        except (TypeError, ValueError):
+            raise BadCursor("'cursor' is not one this API handed out") from None
+    return out
