@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("dashboard/relay/", include("api.dashboard_urls")),
     path("hooks/", include("platforms.hooks_urls")),
     path("api/", include("tokens.api_urls")),
     path("api/", include("api.urls")),
