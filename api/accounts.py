@@ -20,6 +20,7 @@ from api.schemas import (
     Error,
     PlatformKey,
     StateKey,
+    Timestamp,
     decode_cursor,
     encode_cursor,
 )
@@ -32,7 +33,7 @@ router = Router(tags=["accounts"], auth=KeyAuth("read"))
 class AccountFilters(Schema):
     platform: PlatformKey | None = None
     state: StateKey | None = None
-    updated_since: datetime | None = Field(None, description="Only accounts changed after this.")
+    updated_since: Timestamp | None = Field(None, description="Only accounts changed after this.")
     cursor: str | None = Field(None, max_length=200, description="`next` of the previous page.")
     limit: int = Field(100, ge=1, le=500)
 

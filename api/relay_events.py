@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field, model_validator
 
 from api.keys import KeyAuth
-from api.schemas import AUTH_ERRORS, PlatformKey
+from api.schemas import AUTH_ERRORS, PRINTABLE, PlatformKey, Timestamp
 from tokens.events import find_account, report_relay_failure
 from tokens.evidence import note_relay_success
 from tokens.situations import audience_key
@@ -30,9 +31,11 @@ MAX_RAW = 64 * 1024
 
 class RelayEvent(Schema):
     platform: PlatformKey
-    user: str = Field(min_length=1, max_length=254, description="Upstream user id, or email.")
+    user: str = Field(
+        min_length=1, max_length=254, pattern=PRINTABLE, description="Upstream user id, or email."
+    )
     outcome: Literal["ok", "error"]
-    at: datetime | None = Field(None, description="When the send happened; default: now.")
+    at: Timestamp | None = Field(None, description="When the send happened; default: now.")
     status: int | None = Field(
         None, ge=100, le=599, description="error: the platform's HTTP status; null: network."
     )
@@ -42,8 +45,13 @@ class RelayEvent(Schema):
 
     @model_validator(mode="after")
     def _bounded(self) -> RelayEvent:
-        if self.body is not None and len(str(self.body)) > MAX_RAW:
+        if self.body is None:
+            return self
+        raw = self.body if isinstance(self.body, str) else json.dumps(self.body)
+        if len(raw) > MAX_RAW:
             raise ValueError(f"'body' must be at most {MAX_RAW} characters")
+        if "\x00" in raw or "\\u0000" in raw:
+            raise ValueError("'body' must not contain NUL characters")
         return self
 
 

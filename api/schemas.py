@@ -4,16 +4,36 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from tokens.models import CredentialState, PlatformAccount
 
 PlatformKey = Literal["slack", "teams", "zoom", "webex"]
 StateKey = Literal[tuple(CredentialState.values)]  # type: ignore[valid-type]
+
+
+# Printable text only: a NUL cannot go into a PostgreSQL query or JSON column.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """In UTC; a timestamp sent without a zone is read as UTC. ``ValueError`` if out of range."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the timestamp is out of range") from None
+
+
+# A timestamp query or body field: any ISO 8601 form, handled in UTC.
+Timestamp = Annotated[datetime, AfterValidator(aware)]
 
 
 class Error(Schema):
@@ -77,11 +97,11 @@ def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
     for value, kind in zip(values, kinds, strict=True):
         try:
             if kind is datetime:
-                out.append(datetime.fromisoformat(value))
+                out.append(aware(datetime.fromisoformat(value)))
             elif kind is int and isinstance(value, int) and not isinstance(value, bool):
                 out.append(value)
             else:
                 raise TypeError
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise BadCursor("'cursor' is not one this API handed out") from None
     return out

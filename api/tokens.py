@@ -11,7 +11,15 @@ from pydantic import Field
 
 from api import handout
 from api.keys import KeyAuth
-from api.schemas import AUTH_ERRORS, AccountRef, Error, PlatformKey, RetryLater, account_ref
+from api.schemas import (
+    AUTH_ERRORS,
+    PRINTABLE,
+    AccountRef,
+    Error,
+    PlatformKey,
+    RetryLater,
+    account_ref,
+)
 from tokens.secret import reveal
 from tokens.vault import VaultError
 
@@ -21,7 +29,10 @@ router = Router(tags=["tokens"], auth=KeyAuth("tokens:read"))
 class TokenRequest(Schema):
     platform: PlatformKey
     user: str = Field(
-        min_length=1, max_length=254, description="The platform's user id, or the email."
+        min_length=1,
+        max_length=254,
+        pattern=PRINTABLE,
+        description="The platform's user id, or the email.",
     )
 
 
