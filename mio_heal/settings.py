@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "dashboard",
     "ninja",
     "api",
+    "outbound",
 ]
 
 MIDDLEWARE = [
