@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("dashboard/relay/", include("api.dashboard_urls")),
+    path("dashboard/relay/webhooks/", include("outbound.dashboard_urls")),
     path("hooks/", include("platforms.hooks_urls")),
     path("api/", include("tokens.api_urls")),
     path("api/", include("api.urls")),
