@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Tenant
@@ -21,7 +22,6 @@ from platforms.base import EXPIRY_MARGIN, CheckOutcome
 from platforms.errors import PlatformError
 from tokens import claims
 from tokens.checking import adapter_for
-from tokens.events import find_account
 from tokens.locking import LockBusy
 from tokens.models import CheckRecord, Credential, CredentialState, PlatformAccount
 from tokens.recording import record
@@ -56,11 +56,13 @@ def token_for(tenant: Tenant, platform: str, user: str) -> tuple[PlatformAccount
 
     Raises ``LookupError`` (no such account in ``tenant``), ``Broken`` or ``TryLater``.
     """
-    account = find_account(tenant, platform, user)
-    credential = Credential.objects.select_related(*claims.RELATED).get(pk=account.credential_id)
+    account = _account(tenant, platform, user)
+    credential = account.credential
     refuse_broken(credential)
     if credential.access_token and not _expiring(credential):
-        return account, credential
+        return account, credential  # the common case: two queries in all, key check included
+    # What a refresh and its recording need (the refresh token, the account's person).
+    credential = Credential.objects.select_related(*claims.RELATED).get(pk=account.credential_id)
     adapter = adapter_for(platform)
     try:
         fresh = adapter.refresh(credential)
@@ -78,6 +80,25 @@ def token_for(tenant: Tenant, platform: str, user: str) -> tuple[PlatformAccount
         refuse_broken(credential)
         raise TryLater(DEFAULT_RETRY_AFTER, "refresh failed") from None
     return account, fresh
+
+
+def _account(tenant: Tenant, platform: str, user: str) -> PlatformAccount:
+    """``tokens.events.find_account``'s lookup, with the credential in the same query (its
+    refresh token left undecrypted: only a refresh needs it)."""
+    accounts = PlatformAccount.objects.filter(person__tenant=tenant, platform=platform)
+    if "@" in user:
+        accounts = accounts.filter(Q(email__iexact=user) | Q(person__email__iexact=user))
+    else:
+        accounts = accounts.filter(upstream_user_id=user)
+    account = (
+        accounts.exclude(credential=None)
+        .select_related("credential")
+        .defer("credential__refresh_token")
+        .first()
+    )
+    if account is None:
+        raise LookupError(f"no {platform} account {user!r} in tenant {tenant.slug}")
+    return account
 
 
 def refuse_broken(credential: Credential) -> None:

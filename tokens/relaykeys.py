@@ -54,8 +54,10 @@ def authenticate(key: str) -> RelayApiKey | None:
         .filter(key_hash=key_hash(key), revoked_at__isnull=True)
         .first()
     )
-    if found is not None:
-        now = timezone.now()
+    now = timezone.now()
+    if found is not None and (
+        found.last_used_at is None or found.last_used_at < now - LAST_USED_EVERY
+    ):
         RelayApiKey.objects.filter(pk=found.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_EVERY)
         ).update(last_used_at=now)

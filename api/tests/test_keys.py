@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
-from api.keys import create_key, revoke_key
+from api.keys import create_key, flush_uses, revoke_key
 from api.models import KeyUse
 from dashboard.models import AuditEntry
 from dashboard.tests.factories import make_incident, make_tenant, populate
@@ -142,12 +142,15 @@ def test_it_rate_limits_each_key_on_its_own(client, two, settings) -> None:
     assert call(client, calm, "get", "accounts").status_code == 200
 
 
-def test_it_counts_each_keys_use_per_day_and_notes_its_last_use(client, two) -> None:
+def test_it_counts_each_keys_use_per_day_and_notes_its_last_use(client, two, settings) -> None:
+    settings.RELAY_KEY_USE_FLUSH = 60  # counted in the process, written once a minute…
     row, key = create_key(two["a"])
     assert row.last_used_at is None
     for _ in range(3):
         call(client, key, "get", "incidents")
     call(client, "mio_relay_not-a-key", "get", "incidents")
+    assert list(KeyUse.objects.filter(key=row).values_list("count", flat=True)) == [1]
+    flush_uses()  # … and at exit
     uses = list(KeyUse.objects.filter(key=row).values_list("count", flat=True))
     assert uses == [3]
     assert RelayApiKey.objects.get(pk=row.pk).last_used_at is not None
