@@ -22,6 +22,7 @@ SCHEDULES: dict[str, dict[str, Any]] = {
     },
 }
 BATCH = 500
+RETENTION_SCHEDULES = {"mio-webhooks-retention": "outbound.tasks.purge_old"}
 
 
 def deliver(ids: list[int]) -> dict:
@@ -42,6 +43,16 @@ def deliver_due() -> dict:
     return deliver(due)
 
 
+def purge_old() -> dict[str, int]:
+    """Delete webhook events and key use counts past their retention (``outbound.retention``)."""
+    from outbound.retention import purge
+
+    return purge()
+
+
 def install_schedules(**kwargs: Any) -> None:
+    from mio_heal.retention import install_daily
+
     for name, spec in SCHEDULES.items():
         Schedule.objects.get_or_create(name=name, defaults={**spec, "repeats": -1})
+    install_daily(RETENTION_SCHEDULES)

@@ -159,3 +159,35 @@ def test_it_refuses_at_delivery_time_when_private_destinations_become_refused(
     attempt = Attempt.objects.get(delivery__endpoint=endpoint)
     assert attempt.status_code is None
     assert attempt.error == "webhook URLs must use https://"
+
+
+def test_it_forgets_old_events_but_never_one_still_waiting_to_go_out(db) -> None:
+    from outbound.retention import purge
+
+    tenant = make_tenant("acme")
+    endpoint = Endpoint.objects.create(tenant=tenant, url="https://example.com/h", secret="s")
+    old = timezone.now() - timedelta(days=31)
+    done, waiting, recent = (
+        Event.objects.create(tenant=tenant, type="account.healed", body="{}", created_at=at)
+        for at in (old, old, timezone.now())
+    )
+    for event, status in ((done, "delivered"), (waiting, "pending"), (recent, "delivered")):
+        delivery = Delivery.objects.create(endpoint=endpoint, event=event, status=status)
+        Attempt.objects.create(delivery=delivery, status_code=200)
+    assert purge(dry_run=True)["outbound.Event"] == 1
+    counts = purge()
+    assert counts["outbound.Event"] == 1
+    assert counts["outbound.Attempt"] == 1
+    assert set(Event.objects.values_list("pk", flat=True)) == {waiting.pk, recent.pk}
+
+
+def test_migrate_installs_the_webhook_schedules_once(db) -> None:
+    from django_q.models import Schedule
+
+    from outbound.tasks import install_schedules
+
+    install_schedules()  # again, as every migrate does
+    names = {"mio-webhooks-due", "mio-webhooks-retention"}
+    assert sorted(Schedule.objects.filter(name__in=names).values_list("name", flat=True)) == sorted(
+        names
+    )
