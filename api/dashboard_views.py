@@ -46,7 +46,10 @@ def _page(request: HttpRequest, *, new_key: str = "", status: int = 200) -> Http
         "admin_tenants": admin_tenants,
         "new_key": new_key,
     }
-    return render(request, TEMPLATE, context, status=status)
+    response = render(request, TEMPLATE, context, status=status)
+    if new_key:
+        response["Cache-Control"] = "no-store"  # the key must not outlive this page
+    return response
 
 
 @dashboard_page

@@ -29,7 +29,7 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 def _list(request: HttpRequest, *, new_secret: str = "", status: int = 200) -> HttpResponse:
     endpoints = scope(Endpoint.objects.select_related("tenant"), request).order_by("-created_at")
     admin_tenants = [t for t in tenants(request).order_by("name") if can_act(request, t.pk)]
-    return render(
+    response = render(
         request,
         "dashboard/relay/webhooks.html",
         {
@@ -40,6 +40,9 @@ def _list(request: HttpRequest, *, new_secret: str = "", status: int = 200) -> H
         },
         status=status,
     )
+    if new_secret:
+        response["Cache-Control"] = "no-store"  # the secret must not outlive this page
+    return response
 
 
 @dashboard_page
@@ -77,7 +80,7 @@ def _detail(request: HttpRequest, endpoint: Endpoint, new_secret: str = "") -> H
         .prefetch_related(Prefetch("log", Attempt.objects.order_by("at", "pk")))
         .order_by("-created_at", "-pk")[:LOG_ROWS]
     )
-    return render(
+    response = render(
         request,
         "dashboard/relay/webhook.html",
         {
@@ -87,6 +90,9 @@ def _detail(request: HttpRequest, endpoint: Endpoint, new_secret: str = "") -> H
             "new_secret": new_secret,
         },
     )
+    if new_secret:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @dashboard_page

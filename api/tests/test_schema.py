@@ -67,3 +67,15 @@ def test_it_keeps_to_its_schema_for_generated_requests(api_schema) -> None:
             case.call_and_validate(base_url=base, headers=headers, checks=CHECKS)
 
         run()
+
+
+def test_it_serves_its_description_and_docs_page_without_a_key(client, db) -> None:
+    described = client.get("/api/v1/openapi.json")
+    assert described.status_code == 200
+    assert described.json()["info"]["title"] == "Mio Auto Heal relay API"
+    page = client.get("/api/v1/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/api/v1/openapi.json" in html
+    assert "<script>" not in html  # only script files and JSON data: the CSP holds
+    assert "script-src 'self'" in page["Content-Security-Policy"]
