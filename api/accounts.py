@@ -77,7 +77,7 @@ def list_accounts(request: HttpRequest, filters: Query[AccountFilters]):
         try:
             after, last_id = decode_cursor(filters.cursor, (datetime, int))
         except BadCursor as exc:
-            return Status(400, {"detail": str(exc)})
+            return Status(400, {"error": str(exc)})
         rows = rows.filter(
             Q(credential__updated_at__gt=after) | Q(credential__updated_at=after, pk__gt=last_id)
         )

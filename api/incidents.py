@@ -55,7 +55,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]):
         try:
             (after,) = decode_cursor(filters.cursor, (int,))
         except BadCursor as exc:
-            return Status(400, {"detail": str(exc)})
+            return Status(400, {"error": str(exc)})
         rows = rows.filter(pk__gt=after)
     page = list(rows[: filters.limit + 1])
     more = len(page) > filters.limit

@@ -37,16 +37,17 @@ Timestamp = Annotated[datetime, AfterValidator(aware)]
 
 
 class Error(Schema):
-    detail: str
+    error: str = Field(description="What was wrong, in a sentence.")
 
 
 class RetryLater(Schema):
-    detail: str
+    error: str
     retry_after: int = Field(description="Seconds; also sent as the Retry-After header.")
 
 
 class ValidationProblem(Schema):
-    detail: list[dict[str, Any]]
+    error: str
+    detail: list[dict[str, Any]] = Field(description="Each problem: where (`loc`) and what.")
 
 
 class AccountRef(Schema):
@@ -69,6 +70,7 @@ def account_ref(account: PlatformAccount) -> dict[str, Any]:
 
 # Every authenticated operation may answer these besides its own.
 AUTH_ERRORS: dict[int, Any] = {
+    400: Error,
     401: Error,
     403: Error,
     422: ValidationProblem,

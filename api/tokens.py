@@ -68,21 +68,21 @@ def take_token(request: HttpRequest, body: TokenRequest, response: HttpResponse)
     tenant = request.relay_key.tenant  # type: ignore[attr-defined]
     user = body.user.strip()
     if not user:
-        return Status(404, {"detail": "no such account"})
+        return Status(404, {"error": "no such account"})
     try:
         account, credential = handout.token_for(tenant, body.platform, user)
         access_token = reveal(credential.access_token) or ""
     except VaultError:
         response["Retry-After"] = "60"
         detail = "the stored token cannot be decrypted; the operator must restore the key"
-        return Status(503, {"detail": detail, "retry_after": 60})
+        return Status(503, {"error": detail, "retry_after": 60})
     except LookupError:
-        return Status(404, {"detail": f"no {body.platform} account {user!r} in this tenant"})
+        return Status(404, {"error": f"no {body.platform} account {user!r} in this tenant"})
     except handout.Broken as broken:
         return Status(409, broken.__dict__)
     except handout.TryLater as later:
         response["Retry-After"] = str(later.retry_after)
-        return Status(503, {"detail": later.reason, "retry_after": later.retry_after})
+        return Status(503, {"error": later.reason, "retry_after": later.retry_after})
     return Status(
         200,
         {

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api import accounts, incidents, relay_events, tokens
 from api.keys import MissingScope, RateLimited
@@ -32,22 +32,46 @@ api.add_router("/relay-events/", relay_events.router)
 def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(
         request,
-        {"detail": "a valid relay key is required: 'Authorization: Bearer <key>'"},
+        {"error": "a valid relay key is required: 'Authorization: Bearer <key>'"},
         status=401,
     )
     response["WWW-Authenticate"] = 'Bearer realm="mio-relay"'
     return response
 
 
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Raised by django-ninja itself, e.g. 400 for a body that is not JSON.
+    message = "the body must be JSON" if exc.status_code == 400 else str(exc)
+    return api.create_response(request, {"error": message}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"error": "not found"}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    where = ", ".join(
+        ".".join(str(part) for part in e.get("loc", ())[1:]) or "body" for e in exc.errors[:5]
+    )
+    return api.create_response(
+        request,
+        {"error": f"the request is not valid ({where})", "detail": exc.errors},
+        status=422,
+    )
+
+
 @api.exception_handler(MissingScope)
 def forbidden(request: HttpRequest, exc: MissingScope) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=403)
+    return api.create_response(request, {"error": str(exc)}, status=403)
 
 
 @api.exception_handler(RateLimited)
 def throttled(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     response = api.create_response(
-        request, {"detail": str(exc), "retry_after": exc.retry_after}, status=429
+        request, {"error": str(exc), "retry_after": exc.retry_after}, status=429
     )
     response["Retry-After"] = str(exc.retry_after)
     return response

@@ -120,7 +120,7 @@ def test_it_holds_a_key_to_its_scopes(client, two) -> None:
     assert call(client, reader, "get", "accounts").status_code == 200
     taken = call(client, reader, "post", "tokens", platform=account.platform, user=account.email)
     assert taken.status_code == 403
-    assert "tokens:read" in taken.json()["detail"]
+    assert "tokens:read" in taken.json()["error"]
     _, sender = create_key(two["a"], scopes=["tokens:read"])
     assert call(client, sender, "get", "incidents").status_code == 403
     ok = call(client, sender, "post", "tokens", platform=account.platform, user=account.email)

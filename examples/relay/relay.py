@@ -119,7 +119,7 @@ class Relay:
         if status == 409:
             return self._set(message, "held", f"account {body.get('situation')}: waiting")
         if status != 200:
-            return self._set(message, "failed", body.get("detail", f"token API answered {status}"))
+            return self._set(message, "failed", body.get("error", f"token API answered {status}"))
         answer = self.platform_http.post(
             f"{self.slack_api}/chat.postMessage",
             headers={"Authorization": f"Bearer {body['access_token']}"},
