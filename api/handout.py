@@ -13,22 +13,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Tenant
 from notifications.incidents import open_incidents_for
 from platforms.base import EXPIRY_MARGIN, CheckOutcome
 from platforms.errors import PlatformError
-from tokens import claims
+from tokens import claims, relaykeys
 from tokens.checking import adapter_for
 from tokens.locking import LockBusy
-from tokens.models import CheckRecord, Credential, CredentialState, PlatformAccount
+from tokens.models import (
+    CheckRecord,
+    Credential,
+    CredentialState,
+    PlatformAccount,
+    RelayApiKey,
+)
 from tokens.recording import record
 from tokens.scheduling import WAITING_STATES
 from tokens.situations import audience_key, audience_of
 
 BROKEN_STATES = WAITING_STATES | {CredentialState.DISABLED}
+# What handing out a token reads (the rest, e.g. the refresh token, is loaded only to refresh).
+HOT_FIELDS = (
+    "platform",
+    "upstream_user_id",
+    "workspace_id",
+    "email",
+    "person_id",
+    "credential__access_token",
+    "credential__expires_at",
+    "credential__scopes",
+    "credential__state",
+    "credential__situation",
+    "credential__state_changed_at",
+    "credential__last_refreshed_at",
+)
 DEFAULT_RETRY_AFTER = 5
 
 
@@ -51,12 +71,48 @@ class TryLater(Exception):
     reason: str
 
 
-def token_for(tenant: Tenant, platform: str, user: str) -> tuple[PlatformAccount, Credential]:
+def find(secret: str, platform: str, user: str) -> tuple[RelayApiKey, PlatformAccount] | None:
+    """The live key ``secret`` and its tenant's account ``user`` on ``platform``, in one query
+    (with the credential, its refresh token left undecrypted); None when either is missing."""
+    account = (
+        _matching(PlatformAccount.objects.filter(platform=platform), user)
+        .filter(
+            person__tenant__relay_keys__key_hash=relaykeys.key_hash(secret),
+            person__tenant__relay_keys__revoked_at__isnull=True,
+        )
+        .exclude(credential=None)
+        .select_related("credential")
+        .only(*HOT_FIELDS)
+        .annotate(
+            _tenant_id=F("person__tenant_id"),
+            _key_id=F("person__tenant__relay_keys__id"),
+            _key_name=F("person__tenant__relay_keys__name"),
+            _key_prefix=F("person__tenant__relay_keys__prefix"),
+            _key_scopes=F("person__tenant__relay_keys__scopes"),
+            _key_last_used=F("person__tenant__relay_keys__last_used_at"),
+        )
+        .first()
+    )
+    if account is None:
+        return None
+    key = RelayApiKey(
+        pk=account._key_id,
+        tenant_id=account._tenant_id,
+        name=account._key_name,
+        prefix=account._key_prefix,
+        key_hash=relaykeys.key_hash(secret),
+        scopes=account._key_scopes,
+        last_used_at=account._key_last_used,
+    )
+    return key, account
+
+
+def token_for(account: PlatformAccount) -> tuple[PlatformAccount, Credential]:
     """The account and its credential holding a usable access token.
 
-    Raises ``LookupError`` (no such account in ``tenant``), ``Broken`` or ``TryLater``.
+    Raises ``Broken`` or ``TryLater``.
     """
-    account = _account(tenant, platform, user)
+    platform = account.platform
     credential = account.credential
     refuse_broken(credential)
     if credential.access_token and not _expiring(credential):
@@ -82,23 +138,11 @@ def token_for(tenant: Tenant, platform: str, user: str) -> tuple[PlatformAccount
     return account, fresh
 
 
-def _account(tenant: Tenant, platform: str, user: str) -> PlatformAccount:
-    """``tokens.events.find_account``'s lookup, with the credential in the same query (its
-    refresh token left undecrypted: only a refresh needs it)."""
-    accounts = PlatformAccount.objects.filter(person__tenant=tenant, platform=platform)
+def _matching(accounts: QuerySet[PlatformAccount], user: str) -> QuerySet[PlatformAccount]:
+    """``tokens.events.find_account``'s rule: by email when ``user`` has an @, else by id."""
     if "@" in user:
-        accounts = accounts.filter(Q(email__iexact=user) | Q(person__email__iexact=user))
-    else:
-        accounts = accounts.filter(upstream_user_id=user)
-    account = (
-        accounts.exclude(credential=None)
-        .select_related("credential")
-        .defer("credential__refresh_token")
-        .first()
-    )
-    if account is None:
-        raise LookupError(f"no {platform} account {user!r} in tenant {tenant.slug}")
-    return account
+        return accounts.filter(Q(email__iexact=user) | Q(person__email__iexact=user))
+    return accounts.filter(upstream_user_id=user)
 
 
 def refuse_broken(credential: Credential) -> None:

@@ -182,6 +182,18 @@ def _flush_at_exit() -> None:
 atexit.register(_flush_at_exit)
 
 
+def admit(request: HttpRequest, key: RelayApiKey, scope: str) -> RelayApiKey:
+    """Let ``key`` in for ``scope``: the scope, the rate limit, the use count; on the request."""
+    if scope not in (key.scopes or []):
+        raise MissingScope(scope)
+    wait = take_slot(key)
+    if wait:
+        raise RateLimited(wait)
+    count_use(key)
+    request.relay_key = key  # type: ignore[attr-defined]
+    return key
+
+
 class KeyAuth(HttpBearer):
     """``Authorization: Bearer <key>`` holding ``scope``; the key lands on ``request.relay_key``."""
 
@@ -195,11 +207,14 @@ class KeyAuth(HttpBearer):
         key = relaykeys.authenticate(token.strip())
         if key is None:
             return None
-        if self.scope not in (key.scopes or []):
-            raise MissingScope(self.scope)
-        wait = take_slot(key)
-        if wait:
-            raise RateLimited(wait)
-        count_use(key)
-        request.relay_key = key  # type: ignore[attr-defined]
-        return key
+        return admit(request, key, self.scope)
+
+
+class DeferredKeyAuth(KeyAuth):
+    """For an operation that looks its key up together with what it reads, in one query (the
+    token API, the relay's hot path). Here only the key's form is checked; the operation must
+    then call ``admit`` with the key it found, or raise ``AuthenticationError``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> str | None:  # type: ignore[override]
+        token = token.strip()
+        return token if relaykeys.well_formed(token) else None

@@ -7,10 +7,11 @@ from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
+from ninja.errors import AuthenticationError
 from pydantic import Field
 
 from api import handout
-from api.keys import KeyAuth
+from api.keys import DeferredKeyAuth, admit
 from api.schemas import (
     AUTH_ERRORS,
     PRINTABLE,
@@ -20,10 +21,12 @@ from api.schemas import (
     RetryLater,
     account_ref,
 )
+from tokens import relaykeys
 from tokens.secret import reveal
 from tokens.vault import VaultError
 
-router = Router(tags=["tokens"], auth=KeyAuth("tokens:read"))
+SCOPE = "tokens:read"
+router = Router(tags=["tokens"], auth=DeferredKeyAuth(SCOPE))
 
 
 class TokenRequest(Schema):
@@ -65,19 +68,28 @@ def take_token(request: HttpRequest, body: TokenRequest, response: HttpResponse)
     **503**: the refresh failed for now — retry after `Retry-After` seconds.
     **404**: no such account in the key's tenant. Never refresh tokens yourself.
     """
-    tenant = request.relay_key.tenant  # type: ignore[attr-defined]
+    secret = request.auth  # type: ignore[attr-defined]  (the bearer token, well formed)
     user = body.user.strip()
-    if not user:
-        return Status(404, {"error": "no such account"})
+    # The hot path: the key and the account in one query. Only when that finds nothing is the
+    # key looked up alone, to tell a bad key (401) from an unknown account (404).
     try:
-        account, credential = handout.token_for(tenant, body.platform, user)
+        found = handout.find(secret, body.platform, user) if user else None
+    except VaultError:
+        return _undecryptable(response)
+    if found is None:
+        key = relaykeys.authenticate(secret)
+        if key is None:
+            raise AuthenticationError
+        admit(request, key, SCOPE)
+        return Status(404, {"error": f"no {body.platform} account {user!r} in this tenant"})
+    key, account = found
+    admit(request, key, SCOPE)
+    relaykeys.note_use(key)
+    try:
+        account, credential = handout.token_for(account)
         access_token = reveal(credential.access_token) or ""
     except VaultError:
-        response["Retry-After"] = "60"
-        detail = "the stored token cannot be decrypted; the operator must restore the key"
-        return Status(503, {"error": detail, "retry_after": 60})
-    except LookupError:
-        return Status(404, {"error": f"no {body.platform} account {user!r} in this tenant"})
+        return _undecryptable(response)
     except handout.Broken as broken:
         return Status(409, broken.__dict__)
     except handout.TryLater as later:
@@ -93,3 +105,9 @@ def take_token(request: HttpRequest, body: TokenRequest, response: HttpResponse)
             "account": account_ref(account),
         },
     )
+
+
+def _undecryptable(response: HttpResponse) -> Status:
+    response["Retry-After"] = "60"
+    detail = "the stored token cannot be decrypted; the operator must restore the key"
+    return Status(503, {"error": detail, "retry_after": 60})

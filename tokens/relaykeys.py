@@ -45,23 +45,31 @@ def issue_relay_key(tenant: Tenant, name: str = "", scopes: Iterable[str] | None
     return key
 
 
+def well_formed(key: str) -> bool:
+    return key.startswith(PREFIX) and len(key) <= 200
+
+
 def authenticate(key: str) -> RelayApiKey | None:
     """The live key matching ``key`` (its tenant loaded), or None."""
-    if not key.startswith(PREFIX) or len(key) > 200:
+    if not well_formed(key):
         return None
     found = (
         RelayApiKey.objects.select_related("tenant")
         .filter(key_hash=key_hash(key), revoked_at__isnull=True)
         .first()
     )
+    if found is not None:
+        note_use(found)
+    return found
+
+
+def note_use(found: RelayApiKey) -> None:
+    """Set the key's ``last_used_at``, at most once per ``LAST_USED_EVERY``."""
     now = timezone.now()
-    if found is not None and (
-        found.last_used_at is None or found.last_used_at < now - LAST_USED_EVERY
-    ):
+    if found.last_used_at is None or found.last_used_at < now - LAST_USED_EVERY:
         RelayApiKey.objects.filter(pk=found.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_EVERY)
         ).update(last_used_at=now)
-    return found
 
 
 def revoke(key_id: int) -> bool:
