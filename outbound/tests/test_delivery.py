@@ -191,3 +191,23 @@ def test_migrate_installs_the_webhook_schedules_once(db) -> None:
     assert sorted(Schedule.objects.filter(name__in=names).values_list("name", flat=True)) == sorted(
         names
     )
+
+
+def test_it_announces_a_verified_admin_fix_as_resolved_and_verified(
+    transactional_db, fast, receiver
+) -> None:
+    from dashboard.tests.factories import make_incident
+    from notifications.incidents import resolve
+    from notifications.models import Resolution
+    from tests.factories import make_account, make_person
+
+    tenant = make_tenant("acme")
+    account = make_account(make_person(tenant), "teams")
+    incident = make_incident(account, situation="user_disabled")
+    hook = receiver()
+    _, hook.secret = create_endpoint(tenant, hook.url, ["incident.resolved", "incident.verified"])
+    assert resolve(incident, Resolution.ADMIN_VERIFIED, by="admin")
+    assert not resolve(incident, Resolution.ADMIN_VERIFIED, by="admin")  # once
+    types = [hook.bodies[i]["type"] for i in hook.acknowledged]
+    assert types == ["incident.resolved", "incident.verified"]
+    assert hook.bodies[hook.acknowledged[1]]["data"]["resolution"] == "admin_verified"
