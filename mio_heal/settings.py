@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "platforms",
     "platforms.sandbox",
     "dashboard",
+    "ninja",
+    "api",
+    "outbound",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +203,11 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="
 # The counters live in the cache: per process by default; several web processes share them
 # through CACHE_URL (e.g. redis://127.0.0.1:6379/1).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- the relay API and outbound webhooks (docs/relay.md) ----------------------------------------
+RELAY_API_RATE_PER_MINUTE = env.int("RELAY_API_RATE_PER_MINUTE", default=6000)  # per key; 0: off
+# Webhook endpoints on private or loopback addresses (an internal relay): off in production.
+OUTBOUND_WEBHOOKS_ALLOW_PRIVATE = env.bool("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE", default=False)
 
 # --- email (the last-resort prompt channel) ---------------------------------------------------
 EMAIL_BACKEND = env.str(

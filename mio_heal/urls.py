@@ -17,8 +17,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("dashboard/relay/", include("api.dashboard_urls")),
+    path("dashboard/relay/webhooks/", include("outbound.dashboard_urls")),
     path("hooks/", include("platforms.hooks_urls")),
     path("api/", include("tokens.api_urls")),
+    path("api/", include("api.urls")),
     path("resync/", include("accounts.urls")),
     path("install/slack/", include("platforms.slack.install_urls")),
 ]

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from notifications import confirmations, outbox
 from notifications.models import AffectedAccount, Incident, Resolution
+from notifications.signals import incident_resolved
 from tokens.models import CheckRecord, Credential, PlatformAccount
 from tokens.situations import CATALOGUE, Audience
 
@@ -206,6 +207,7 @@ def resolve(incident: Incident, how: str, *, by: str = "") -> bool:
             recovered_at=now, left_as=how
         )
     confirmations.on_resolved(incident)
+    incident_resolved.send(sender=Incident, incident=incident)
     return True
 
 

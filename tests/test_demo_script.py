@@ -101,8 +101,25 @@ def counts(var: Path) -> dict[str, int]:
         return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}  # noqa: S608
 
 
-def test_it_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(tmp_path: Path) -> None:
+def held_by_the_relay(http: requests.Session, relay: str) -> list[dict]:
+    """The reference relay's messages, once its first one was posted (it is not instant)."""
+    for _ in range(100):
+        try:
+            messages = http.get(f"{relay}/messages", timeout=10).json()
+        except requests.RequestException:
+            messages = []
+        if messages and messages[0]["status"] != "new":
+            return messages
+        time.sleep(0.3)
+    return []
+
+
+def test_it_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     var, port = tmp_path / "var", free_port()
+    relay_port = free_port()
+    monkeypatch.setenv("RELAY_PORT", str(relay_port))
     site = f"http://127.0.0.1:{port}"
     demo = start(var, port, tmp_path / "first.log")
     try:
@@ -119,7 +136,12 @@ def test_it_serves_the_demo_stops_on_ctrl_c_and_keeps_the_data(tmp_path: Path) -
         sandbox = http.get(f"{site}/sandbox/", timeout=10)
         assert sandbox.status_code == 200
         assert "alan.turing@northwind.example" in sandbox.text
-        assert len(processes_of(var)) >= 3  # the supervisor, the web server, the cluster…
+        # The reference relay holds Alan's message while his Slack account is broken.
+        held = held_by_the_relay(http, f"http://127.0.0.1:{relay_port}")
+        assert [(m["sender"], m["status"]) for m in held] == [
+            ("alan.turing@northwind.example", "held")
+        ]
+        assert len(processes_of(var)) >= 4  # the supervisor, the web server, the cluster, relay
         ctrl_c(demo, var)
     finally:
         if demo.poll() is None:

@@ -153,10 +153,18 @@ class ProcessedEventAdmin(BigTableAdmin):
 
 @admin.register(RelayApiKey)
 class RelayApiKeyAdmin(AuditedAdmin):
-    """Keys are created with ``manage.py relay_key`` (shown once); here they are only listed and
-    revoked. Only a hash is stored, so there is nothing secret to show."""
+    """Keys are created with ``manage.py relay_key`` or on the dashboard's Relay page (shown
+    once); here they are only listed and revoked. Only a hash is stored: nothing secret to show."""
 
-    list_display = ["prefix", "tenant", "name", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "prefix",
+        "tenant",
+        "name",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at"]
     list_select_related = ["tenant"]
     search_fields = ["prefix", "name", "tenant__slug"]

@@ -217,8 +217,15 @@ class ProcessedEvent(models.Model):
         return f"{self.platform} {self.event or 'event'} {self.event_id}"
 
 
+def all_relay_scopes() -> list[str]:
+    return ["tokens:read", "events:write", "read"]
+
+
 class RelayApiKey(models.Model):
-    """A tenant's key for ``POST /api/relay-failures/``. Only a SHA-256 of the key is stored.
+    """A tenant's key for the relay API (``/api/v1/``, ``POST /api/relay-failures/``).
+
+    Only a SHA-256 of the key is stored. ``scopes``: ``tokens:read`` (the token API),
+    ``events:write`` (send outcomes, failure reports), ``read`` (accounts, incidents).
 
     The key is 32 random bytes, so a plain (unsalted) hash is enough: nobody can brute-force it,
     and a hash lookup keeps authentication to one indexed query.
@@ -230,6 +237,7 @@ class RelayApiKey(models.Model):
         max_length=16, help_text="The key's first characters, to tell keys apart."
     )
     key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=all_relay_scopes)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -31,13 +31,16 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.models import KeyUse
 from dashboard.tests.factories import make_user
 from tests.factories import make_account, make_person, make_tenant
-from tests.security import fuzzing, fuzzing_forms
+from tests.security import fuzzing, fuzzing_forms, fuzzing_relay
 from tests.security.helpers import row_counts, snapshot
+from tokens.models import RelayApiKey
 from tokens.relaykeys import issue_relay_key
 
 # Fuzzing exercises the views, not the database engine: scripts/test runs it in one half only.
@@ -113,6 +116,23 @@ TARGETS = [
         "refuse",
         lambda w: fuzzing.relay_without_key(),
     ),
+    *[
+        Target(
+            route,
+            f"/{route}",
+            "refuse",
+            cases,
+            lambda w: {"HTTP_AUTHORIZATION": f"Bearer {w['key']}"},
+        )
+        for route, cases in (
+            ("api/v1/tokens/", lambda w: fuzzing_relay.token_requests(w["users"])),
+            ("api/v1/relay-events/", lambda w: fuzzing_relay.relay_event_batches()),
+        )
+    ],
+    *[
+        Target(route, f"/{route}", "refuse", lambda w: fuzzing_relay.without_key())
+        for route in ("api/v1/tokens/", "api/v1/relay-events/")
+    ],
     Target(
         "hooks/slack/events/", "/hooks/slack/events/", "refuse", lambda w: fuzzing.slack_unsigned()
     ),
@@ -218,8 +238,11 @@ def world(db):
     person = make_person(tenant, email="someone@fuzz.example")
     accounts = [make_account(person, p) for p in ("slack", "teams", "zoom", "webex")]
     user = make_user(tenant)
+    key = issue_relay_key(tenant)
+    # The key's use count for today exists already: counting a request updates it in place.
+    KeyUse.objects.create(key=RelayApiKey.objects.get(tenant=tenant), day=timezone.now().date())
     return {
-        "key": issue_relay_key(tenant),
+        "key": key,
         "users": {a.email for a in accounts} | {a.upstream_user_id for a in accounts},
         "slack_user": accounts[0].upstream_user_id,
         "username": user.username,

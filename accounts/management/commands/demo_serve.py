@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
+from accounts.demo import relay as demo_relay
 from accounts.demo.processes import Child, port_free, supervise
 from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import Membership
@@ -26,6 +27,11 @@ from notifications.models import Incident
 from platforms.keys import Platform
 
 HOST = "127.0.0.1"
+
+
+def relay_port(port: int) -> int:
+    """The reference relay's port: RELAY_PORT, or ten above the site's."""
+    return int(os.environ.get("RELAY_PORT") or port + 10)
 
 
 class Command(BaseCommand):
@@ -54,10 +60,19 @@ class Command(BaseCommand):
             Child("web server", [*manage, "runserver", "--noreload", f"{HOST}:{port}"], SIGTERM),
             Child("workers", [*manage, "qcluster"], SIGINT, log=workers_log),
         ]
+        relay = None
+        if port_free(HOST, relay_port(port)):
+            relay = demo_relay.prepare(site, relay_port(port))
+            connections.close_all()
+        if relay is not None:
+            children.append(relay.child)
+            banner += f"\n  Reference relay    {relay.url}/   (holds messages of broken accounts)\n"
 
         def ready() -> None:
             self.stdout.write(banner.replace("{workers_log}", str(workers_log)))
             self.stdout.flush()
+            if relay is not None:
+                demo_relay.post_first_message(relay)
 
         status = supervise(children, f"{site}/", ready, self.stdout.write)
         if status:

@@ -17,6 +17,7 @@ from accounts import retention as accounts_retention
 from dashboard import retention as dashboard_retention
 from mio_heal.retention import Counts, merge
 from notifications import retention as notifications_retention
+from outbound import retention as outbound_retention
 from tokens import tasks
 from tokens.events import expired_events
 from tokens.models import CheckRecord, ProcessedEvent, WorkspaceBackoff
@@ -44,6 +45,7 @@ PURGES: list[Callable[..., Counts]] = [
     notifications_retention.purge,
     accounts_retention.purge,
     dashboard_retention.purge,
+    outbound_retention.purge,
     purge_tokens,
 ]
 
