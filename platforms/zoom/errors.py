@@ -70,6 +70,10 @@ ZOOM_ERRORS = ErrorTable(
         # On the REST API (not the token endpoint, where 4700 is a catch-all) 4700 is "Invalid
         # access token, does not contain scopes. The user is not authorized" (API_ERRORS).
         ErrorRule("api:4700", Situation.INSUFFICIENT_SCOPE, API_ERRORS),
+        # The chatbot send refused Mio's own message ("Validation Failed." with the fields, or
+        # "Request Body should be a valid JSON object."): Mio's bug, for the operator, as on
+        # Teams (BadArgument) and Webex (400 on /messages). On relayed calls it stays unknown.
+        ErrorRule("send:300", Situation.OPERATOR_CONFIG, API_ERRORS),
         ErrorRule("1001", Situation.USER_DELETED, GET_USER),  # "User does not exist: {id}."
         ErrorRule(USER_INACTIVE, Situation.USER_DISABLED, GET_USER),  # user.status "inactive"
         # --- OAuth token endpoint, numbered codes --------------------------------------
@@ -178,7 +182,8 @@ def error_for(
         derived = [*(derived or []), CODE_SPENT]
     # The REST API gives some numbers a meaning of their own ("api:<code>" rules).
     on_api = [f"api:{code}" for code in numbered] if endpoint in API_ENDPOINTS else []
-    codes = [*(derived or []), *on_api, *numbered, *([error] if error else [])]
+    on_send = [f"send:{code}" for code in numbered] if endpoint == "send" else []
+    codes = [*(derived or []), *on_send, *on_api, *numbered, *([error] if error else [])]
     if status is not None and (status == 429 or status >= 500):
         # Throttling and Zoom's own failures pass, whatever the body says.
         situation: Situation | None = Situation.TRANSIENT
