@@ -89,10 +89,19 @@ def render_content(message: Message) -> dict[str, Any]:
 def envelope(
     *, robot_jid: str, to_jid: str, account_id: str, content: dict[str, Any]
 ) -> dict[str, Any]:
-    """The request body of ``POST /v2/im/chat/messages`` (admin-managed chatbot)."""
+    """The request body of ``POST /v2/im/chat/messages``, to one person.
+
+    ``user_jid`` is required for a user-managed app, which Mio's Zoom app is (docs/operations.md):
+    "the user JID of the user who has authorized the app and who you want to see the message"
+    (https://developers.zoom.us/docs/chat/send-edit-and-delete-messages/, 'Send messages'), and
+    Zoom's own SDK types it as required whatever the app (zoom/rivet-javascript,
+    ``SendChatbotMessagesRequestBody``). Mio writes to the person who authorized it, so it is
+    the recipient's own JID.
+    """
     return {
         "robot_jid": robot_jid,
         "to_jid": to_jid,
+        "user_jid": to_jid,
         "account_id": account_id,
         "content": content,
     }

@@ -41,6 +41,9 @@ CHATBOT_NOT_AUTHORIZED = "https://github.com/Jericho/ZoomNet/pull/312"
 INVALID_TOKEN_SEEN = "https://github.com/raycast/extensions/issues/10896"  # noqa: S105
 INVALID_CLIENT_SEEN = "https://github.com/JubaerHossain/zoom-laravel/issues/3"
 UNSUPPORTED_GRANT_SEEN = "https://github.com/JubaerHossain/zoom-laravel/issues/4"
+# An authorization code used a second time: {"reason": "Invalid authorization code <code>",
+# "error": "invalid_request"}. The person signs in again; Mio's configuration is not at fault.
+CODE_SPENT_SEEN = "https://github.com/Jericho/ZoomNet/issues/36"
 
 # Calls to api.zoom.us (not zoom.us/oauth): the probe, the chatbot send, relayed user calls.
 API_ENDPOINTS = frozenset({"probe", "send", "relay"})
@@ -48,6 +51,7 @@ API_ENDPOINTS = frozenset({"probe", "send", "relay"})
 # Codes the adapter derives itself from documented data rather than reads from a body.
 EXPIRED_REFRESH_TOKEN = "invalid_grant:refresh_token_expired"  # noqa: S105 (a code)
 USER_INACTIVE = "user.status:inactive"
+CODE_SPENT = "invalid_request:authorization_code"
 
 # Refresh tokens of user-authorized apps die 90 days after they were issued; every refresh
 # issues a new one, so in practice this is an inactivity limit.
@@ -66,6 +70,10 @@ ZOOM_ERRORS = ErrorTable(
         # On the REST API (not the token endpoint, where 4700 is a catch-all) 4700 is "Invalid
         # access token, does not contain scopes. The user is not authorized" (API_ERRORS).
         ErrorRule("api:4700", Situation.INSUFFICIENT_SCOPE, API_ERRORS),
+        # The chatbot send refused Mio's own message ("Validation Failed." with the fields, or
+        # "Request Body should be a valid JSON object."): Mio's bug, for the operator, as on
+        # Teams (BadArgument) and Webex (400 on /messages). On relayed calls it stays unknown.
+        ErrorRule("send:300", Situation.OPERATOR_CONFIG, API_ERRORS),
         ErrorRule("1001", Situation.USER_DELETED, GET_USER),  # "User does not exist: {id}."
         ErrorRule(USER_INACTIVE, Situation.USER_DISABLED, GET_USER),  # user.status "inactive"
         # --- OAuth token endpoint, numbered codes --------------------------------------
@@ -93,6 +101,7 @@ ZOOM_ERRORS = ErrorTable(
         ErrorRule("invalid_client", Situation.OPERATOR_CONFIG, INVALID_CLIENT_SEEN),
         ErrorRule("unauthorized_client", Situation.OPERATOR_CONFIG, OAUTH_ERRORS),
         ErrorRule("unsupported_grant_type", Situation.OPERATOR_CONFIG, UNSUPPORTED_GRANT_SEEN),
+        ErrorRule(CODE_SPENT, Situation.GRANT_REVOKED, CODE_SPENT_SEEN),
         ErrorRule("invalid_request", Situation.OPERATOR_CONFIG, OAUTH_ERRORS),
         ErrorRule("access_denied", Situation.CONSENT_MISSING, OAUTH_GUIDE),  # user declined
         ErrorRule("server_error", Situation.TRANSIENT, OAUTH_GUIDE),
@@ -168,9 +177,13 @@ def error_for(
     """Classify a failed answer on its codes; keep everything an admin or Zoom support needs."""
     data = read_body(body)
     numbered, error, description = codes_of(data)
+    if error == "invalid_request" and description.lower().startswith("invalid authorization code"):
+        # The same error string as Mio's own malformed request; the reason tells them apart.
+        derived = [*(derived or []), CODE_SPENT]
     # The REST API gives some numbers a meaning of their own ("api:<code>" rules).
     on_api = [f"api:{code}" for code in numbered] if endpoint in API_ENDPOINTS else []
-    codes = [*(derived or []), *on_api, *numbered, *([error] if error else [])]
+    on_send = [f"send:{code}" for code in numbered] if endpoint == "send" else []
+    codes = [*(derived or []), *on_send, *on_api, *numbered, *([error] if error else [])]
     if status is not None and (status == 429 or status >= 500):
         # Throttling and Zoom's own failures pass, whatever the body says.
         situation: Situation | None = Situation.TRANSIENT

@@ -17,6 +17,10 @@ TENANT = "5a0b3c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d"
 
 
 def notification(**overrides: str) -> dict:
+    """A lifecycle notification as Graph POSTs it (the fields of the documented example):
+    https://learn.microsoft.com/en-us/graph/change-notifications-lifecycle-events
+    ('Respond to reauthorizationRequired notifications': value[] of subscriptionId,
+    subscriptionExpirationDateTime, tenantId, clientState, lifecycleEvent)."""
     item = {
         "subscriptionId": "0f6a1a8e-1111-4222-8333-944455556666",
         "subscriptionExpirationDateTime": "2026-03-20T11:00:00.0000000Z",

@@ -148,14 +148,15 @@ def test_it_binds_codes_to_pkce_and_the_redirect_uri_and_spends_them_once(
         return http.post(f"{api}/access_token", data=form, timeout=10)
 
     first = code()
-    assert exchange(first, code_verifier="w" * 64).json()["error"] == "invalid_grant"
+    # Refused by the identity broker, wrapped by the router like a refused refresh token.
+    assert "error = 'invalid_grant'" in exchange(first, code_verifier="w" * 64).json()["message"]
     assert exchange(first).status_code == 400  # spent by the failed attempt
     assert exchange(code(), redirect_uri="http://127.0.0.1:9/other").status_code == 400
     good = code()
     answer = exchange(good)
     assert answer.status_code == 200, answer.text
     assert TOKEN_SHAPE.match(answer.json()["access_token"])
-    assert exchange(good).json()["error"] == "invalid_grant"
+    assert "error = 'invalid_grant'" in exchange(good).json()["message"]
 
 
 def test_it_shows_a_consent_page_with_the_app_its_scopes_and_two_buttons(http, api, app) -> None:

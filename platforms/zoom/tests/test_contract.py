@@ -13,6 +13,7 @@ from platforms.http import session_for
 from platforms.registry import get_adapter
 from platforms.tests import corpus
 from platforms.tests.contract import PlatformContract, ScriptCase
+from platforms.zoom import adapter as zoom_adapter
 from platforms.zoom.adapter import TOKEN_URL
 from platforms.zoom.chatbot import CONTENT_SCHEMA, ENVELOPE_SCHEMA, jid_for
 from tokens.models import PlatformAccount
@@ -142,6 +143,45 @@ class TestZoomContract(PlatformContract):
             Draft7Validator(CONTENT_SCHEMA).validate(payload)
 
     # --- the wire-shape corpus (platforms/zoom/fixtures/) ---------------------------------------
+    def exercise_token(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        if (wire.request.get("form") or {}).get("grant_type") != "authorization_code":
+            return super().exercise_token(wire, adapter, account)
+        # Sign-in and re-sync: a real consent on the fake's page, then the code redeemed the way
+        # finish_oauth redeems it. (finish_oauth then names the user with GET /v2/users/me, which
+        # a replayed token answer's made-up access token cannot pass: users_me_ok.json covers it.)
+        flow, params, redirect_uri = self._signed_in(adapter, account)
+        payload = adapter._token_call(
+            {
+                "grant_type": "authorization_code",
+                "code": params["code"],
+                "redirect_uri": redirect_uri,
+                "code_verifier": flow["code_verifier"],
+            },
+            endpoint="token",
+        )
+        return zoom_adapter._grant(payload)
+
+    def given_code_issued(self, sandbox, account: PlatformAccount, context) -> None:
+        flow, params, redirect_uri = self._signed_in(get_adapter("zoom"), account)
+        context.update(
+            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
+        )
+
+    def given_code_redeemed(self, sandbox, account: PlatformAccount, context) -> None:
+        adapter = get_adapter("zoom")
+        flow, params, redirect_uri = self._signed_in(adapter, account)
+        adapter.finish_oauth(flow, params, redirect_uri=redirect_uri)  # the code is spent
+        context.update(
+            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
+        )
+
+    def _signed_in(
+        self, adapter: PlatformAdapter, account: PlatformAccount
+    ) -> tuple[dict[str, Any], dict[str, str], str]:
+        redirect_uri = f"{settings.SITE_URL}/resync/callback/"
+        start = adapter.begin_oauth(redirect_uri=redirect_uri, login_hint=account.person.email)
+        return start.flow, self._consent(start.url, allow=True), redirect_uri
+
     def exercise_bot_token(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
         token = adapter._bot_token(self._installation(account), fresh=True)
         return {"access_token": token}

@@ -32,6 +32,11 @@ def _post(client, body: str, *, stamp: str | None = None, signature: str | None 
 
 
 def _deauthorized(account: PlatformAccount, **overrides: str) -> str:
+    """app_deauthorized as Zoom POSTs it (event, event_ts, payload with account_id, user_id,
+    signature, deauthorization_time, client_id, user_data_retention,
+    https://marketplace.zoom.us/docs/api-reference/webhook-reference/app-events/app-deauthorized;
+    the same fields echoed in Zoom's data-compliance call, https://gist.github.com/bdeanindy/
+    6a034559f4573c0bf5c7693a5d1adfea)."""
     payload = {
         "account_id": account.workspace_id,
         "user_id": account.upstream_user_id,

@@ -121,7 +121,7 @@ def conversations(request: HttpRequest) -> HttpResponse:
     if body is None:
         return _error(400, "BadSyntax", "The request body is not valid JSON.")
     if user is None:
-        return _error(400, "BadArgument", f"Invalid user identity in provided member: {given!r}.")
+        return _error(400, "BadArgument", "Invalid user identity in provided tenant")
     channel_data = body.get("channelData") if isinstance(body.get("channelData"), dict) else {}
     tenant = str(body.get("tenantId") or (channel_data.get("tenant") or {}).get("id") or "")
     if tenant != user.workspace_id:

@@ -65,24 +65,25 @@ def access_token(request: HttpRequest) -> HttpResponse:
     return error(400, f"Unsupported grant_type {grant_type!r}.", code="unsupported_grant_type")
 
 
+CODE_REFUSED = "The authorization code provided is expired, revoked, malformed, or invalid."
+
+
 def _redeem_code(code: SandboxToken | None, form: Any) -> HttpResponse:
+    # The code grant goes to the same identity broker as the refresh grant, through the same
+    # router, so its refusals come in the same wrapper (token/code_used_twice.json).
     # Spent on first use, right or wrong, as authorization servers do.
     if not core.usable(code) or code is None or code.user is None or not core.revoke(code):
-        return error(
-            400,
-            "The authorization code provided is expired, revoked, malformed, or invalid.",
-            code="invalid_grant",
-        )
+        return broker_refusal(400, "invalid_grant", CODE_REFUSED)
     if form.get("redirect_uri") != code.meta.get("redirect_uri"):
-        return error(
-            400, "The redirect_uri does not match the authorization request.", code="invalid_grant"
+        return broker_refusal(
+            400, "invalid_grant", "The redirect_uri does not match the authorization request."
         )
     challenge = code.meta.get("code_challenge")
     if challenge and not _pkce_ok(
         challenge, code.meta.get("code_challenge_method", "plain"), form.get("code_verifier", "")
     ):
-        return error(
-            400, "PKCE verification failed: code_verifier does not match.", code="invalid_grant"
+        return broker_refusal(
+            400, "invalid_grant", "PKCE verification failed: code_verifier does not match."
         )
     return ok(mint(code.user, list(code.meta.get("scopes") or [])))
 

@@ -28,7 +28,14 @@ UNSUPPORTED_GRANT: Answer = (
     {"reason": "unsupported grant type", "error": "unsupported_grant_type"},
     {},
 )
-INVALID_CODE: Answer = (400, {"reason": "Invalid authorization code", "error": "invalid_grant"}, {})
+
+
+# A code Zoom does not know or has redeemed already: the reason names the code, the error is
+# invalid_request (https://github.com/Jericho/ZoomNet/issues/36, the answer to a code used twice).
+def invalid_code(code: str) -> Answer:
+    return (400, {"reason": f"Invalid authorization code {code}", "error": "invalid_request"}, {})
+
+
 REDIRECT_MISMATCH: Answer = (
     400,
     {"reason": "Invalid request : Redirect URI mismatch.", "error": "invalid_request"},

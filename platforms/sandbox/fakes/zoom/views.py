@@ -85,7 +85,7 @@ def _refresh(found: SandboxToken | None) -> HttpResponse:
 
 def _exchange_code(found: SandboxToken | None, params: dict[str, str]) -> HttpResponse:
     if found is None or found.user is None or found.revoked:
-        return A.respond(A.INVALID_CODE)
+        return A.respond(A.invalid_code(params.get("code", "")))
     if not core.usable(found):
         return A.respond(A.CODE_EXPIRED)
     meta = found.meta
@@ -99,7 +99,7 @@ def _exchange_code(found: SandboxToken | None, params: dict[str, str]) -> HttpRe
         if not verifier or not hmac.compare_digest(computed, challenge):
             return A.respond(A.BAD_VERIFIER)
     if not core.revoke(found):  # codes are single-use
-        return A.respond(A.INVALID_CODE)
+        return A.respond(A.invalid_code(params.get("code", "")))
     T.void_previous_grants(found.user)
     return A.zoom_json(T.issue_user_grant(found.user, meta.get("scopes")))
 
