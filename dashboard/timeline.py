@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
+from dashboard.affected import annotate_totals
 from dashboard.models import AuditEntry
 from notifications.models import AffectedAccount, Incident, OutboxMessage
 from notifications.texts.admins import AdminContext, admin_consent_url, admin_prompt
@@ -62,7 +63,8 @@ def remedy(incident: Incident, affected: list[AffectedAccount]) -> dict[str, Any
             incident_id=incident.pk,
             platform=incident.platform,
             situation=incident.situation,
-            affected=incident.affected_count or 1,
+            # Everyone it hit so far, recovered or not: the table below lists them all.
+            affected=getattr(incident, "affected_total", None) or incident.affected_count or 1,
             examples=[a.account.person.email for a in affected[:3] if a.account_id],
             person=person if not incident.tenant_wide else "",
             evidence=incident.evidence,
@@ -123,6 +125,7 @@ def _message_events(rows: list[OutboxMessage]) -> list[Event]:
 
 
 def incident_context(incident: Incident) -> dict[str, Any]:
+    annotate_totals([incident])
     affected = list(
         AffectedAccount.objects.filter(incident=incident)
         .select_related("account__person", "credential")
@@ -198,6 +201,6 @@ def incident_context(incident: Incident) -> dict[str, Any]:
         "consent_link": consent_link(incident),
         "consent_is_remedy": incident.situation in CONSENT_SITUATIONS,
         "affected": affected,
-        "affected_more": max(0, incident.affected_count - len(affected)),
+        "affected_more": max(0, incident.affected_total - len(affected)),
         "events": events,
     }

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from dashboard import actions
 from dashboard.access import dashboard_action, dashboard_page
+from dashboard.affected import annotate_totals
 from dashboard.audit import record
 from dashboard.paging import paginate, query_without_page
 from dashboard.scoping import can_act, get_scoped_or_404, scope, tenants
@@ -61,6 +62,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     # Most recently prompted first: the (status, prompted_at) index walks them in this order,
     # where "newest opened" would sort every open incident on each page view.
     page = paginate(qs.order_by("-prompted_at", "-pk"), request)
+    annotate_totals(page.items)
     g = request.GET
     return render(
         request,

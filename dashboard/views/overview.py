@@ -25,12 +25,12 @@ from dashboard.snapshots import take_snapshots
 from dashboard.stats import weighted_median
 from notifications.models import Incident
 from platforms.keys import Platform
-from tokens.situations import CATALOGUE
+from tokens.situations import Audience
 
 TREND_DAYS = 30
+ADMIN_SHOWN = 10
 # What the platform cards show, in order; the rest is folded into "other".
 SHOWN_STATES = ("healthy", "healing", "waiting_user", "waiting_admin")
-TENANT_WIDE = [key for key, info in CATALOGUE.items() if info.tenant_wide]
 
 
 def _snapshots(request: HttpRequest, tenant: Tenant | None):
@@ -103,10 +103,12 @@ def platform_cards(request: HttpRequest, tenant: Tenant | None) -> tuple[list[di
 
 def _render(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
     cards, as_of = platform_cards(request, tenant)
+    # Everything that waits on an admin: tenant-wide problems and single accounts alike (a
+    # deleted or disabled user), so the box agrees with the "Waiting on admin" counters.
     admin_incidents = scope(
-        Incident.objects.filter(status=Incident.Status.OPEN, situation__in=TENANT_WIDE),
+        Incident.objects.filter(status=Incident.Status.OPEN, audience=Audience.ADMIN),
         request,
-    ).select_related("tenant")
+    ).select_related("tenant", "account__person")
     if tenant is not None:
         admin_incidents = admin_incidents.filter(tenant=tenant)
     return render(
@@ -117,11 +119,10 @@ def _render(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
             "tenants": list(tenants(request).only("name", "slug")[:200]),
             "cards": cards,
             "as_of": as_of,
-            "admin_incidents": list(admin_incidents.order_by("-opened_at")[:10]),
-            "states_legend": [
-                {"label": charts.STATE_LABELS[s], "colour": charts.STATE_COLOURS[s]}
-                for s in COUNTED_STATES
-            ],
+            "admin_incidents": list(
+                admin_incidents.order_by("-tenant_wide", "-opened_at")[:ADMIN_SHOWN]
+            ),
+            "states_legend": [{"label": charts.STATE_LABELS[s], "key": s} for s in COUNTED_STATES],
             "can_refresh": can_act(request, tenant.pk if tenant else None),
         },
     )

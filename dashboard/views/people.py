@@ -21,7 +21,8 @@ from platforms.keys import Platform
 from tokens.models import CheckRecord, CredentialState, PlatformAccount
 
 SEARCH_MAX = 100
-HISTORY = 50
+HISTORY = 25
+INCIDENTS_SHOWN = 20
 
 
 def _accounts() -> Prefetch:
@@ -78,11 +79,14 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     accounts = list(person.accounts.all())
     credential_ids = [a.credential_id for a in accounts if a.credential_id]
-    checks = list(
+    # Newest first, a page at a time: an account checked every few minutes has a long history.
+    checks = paginate(
         CheckRecord.objects.filter(credential_id__in=credential_ids)
         .select_related("credential")
         .defer(*SEALED)
-        .order_by("-checked_at")[:HISTORY]
+        .order_by("-checked_at", "-pk"),
+        request,
+        per_page=HISTORY,
     )
     # Their own incidents, and the tenant-wide ones that list one of their accounts: two index
     # lookups joined by OR (the account FK, and the affected-accounts table by credential).
@@ -92,7 +96,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incidents = list(
         Incident.objects.filter(
             Q(account_id__in=[a.pk for a in accounts]) | Q(pk__in=via_affected)
-        ).order_by("-pk")[:20]
+        ).order_by("-opened_at", "-pk")[:INCIDENTS_SHOWN]
     )
     audit = list(
         AuditEntry.objects.filter(
@@ -108,6 +112,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "accounts": accounts,
             "checks": checks,
+            "query": query_without_page(request),
             "incidents": incidents,
             "audit": audit,
             "can_act": can_act(request, person.tenant_id),
