@@ -85,9 +85,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "mio_heal.errorpages.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "mio_heal.urls"
+CSRF_FAILURE_VIEW = "mio_heal.errorpages.csrf_failure"
 WSGI_APPLICATION = "mio_heal.wsgi.application"
 
 TEMPLATES = [

@@ -13,6 +13,7 @@ from django.utils.timesince import timesince
 from dashboard.charts import STATE_LABELS
 
 register = template.Library()
+MENU_TENANTS = 10
 
 
 @register.filter
@@ -50,6 +51,18 @@ def state_badge(state: str) -> SafeString:
     return format_html(
         '<span class="badge state-{}">{}</span>', key, STATE_LABELS.get(state, state)
     )
+
+
+@register.simple_tag(takes_context=True)
+def my_tenants(context: dict) -> list:
+    """The tenants a tenant-scoped user belongs to, for the menu (the operator, who sees every
+    tenant, picks one on the overview instead)."""
+    from dashboard.scoping import tenants
+
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or request.user.is_superuser:
+        return []
+    return list(tenants(request).only("name", "slug").order_by("name")[:MENU_TENANTS])
 
 
 @register.filter
