@@ -2,13 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import audit, conditional_access, incidents, overview, people
+from dashboard.views import audit, conditional_access, incidents, integrations, overview, people
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
     path("tenants/<slug:slug>/", overview.tenant_overview, name="tenant"),
+    path(
+        "tenants/<slug:slug>/integrations/",
+        integrations.integrations_page,
+        name="integrations",
+    ),
     path("snapshots/take/", overview.take_snapshot, name="take-snapshot"),
     path("incidents/", incidents.incident_list, name="incidents"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),

@@ -23,7 +23,7 @@ urlpatterns = [
     path("hooks/", include("platforms.hooks_urls")),
     path("api/", include("tokens.api_urls")),
     path("resync/", include("accounts.urls")),
-    path("install/slack/", include("platforms.slack.install_urls")),
+    path("install/slack/", include("dashboard.install_urls")),
 ]
 
 handler403 = "mio_heal.errorpages.forbidden"

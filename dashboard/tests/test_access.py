@@ -26,6 +26,7 @@ def urls_for(world: dict, tenant_key: str) -> list[tuple[str, str]]:
     account = data["accounts"][0]
     objects = {
         "tenant": {"slug": tenant.slug},
+        "integrations": {"slug": tenant.slug},
         "incident": {"pk": data["ca"].pk},
         "incident-verify": {"pk": data["ca"].pk},
         "incident-resend": {"pk": data["ca"].pk},

@@ -1,0 +1,88 @@
+"""The integrations page: each platform's bot in the tenant, who installed it, its token and
+its health; install or reinstall for an admin; nothing of another tenant."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.models import AuditEntry
+from dashboard.tests.factories import make_incident, make_user
+from tests.factories import make_installation
+from tokens.models import Credential
+
+pytestmark = pytest.mark.django_db
+
+
+def cards(client, tenant) -> dict:
+    response = client.get(reverse("dashboard:integrations", args=[tenant.slug]))
+    assert response.status_code == 200
+    return {i.platform: i for i in response.context["integrations"]}, response.content.decode()
+
+
+def test_it_shows_each_platforms_bot_with_installer_token_and_health(member_client, world):
+    tenant = world["a"]
+    slack = make_installation(tenant, "slack")
+    Credential.objects.filter(pk=slack.credential_id).update(
+        refresh_token="xoxe-1", last_refreshed_at=timezone.now(), state="healthy"
+    )
+    AuditEntry.objects.create(
+        actor_name="ada.admin",
+        action="slack.install",
+        tenant=tenant,
+        target_type="tokens.Installation",
+        target_id=str(slack.pk),
+    )
+    zoom = make_installation(tenant, "zoom")
+    Credential.objects.filter(pk=zoom.credential_id).update(
+        state="waiting_admin", situation="app_uninstalled"
+    )
+    removed = make_incident(tenant=tenant, platform="zoom", situation="app_uninstalled")
+
+    found, html = cards(member_client, tenant)
+    assert found["slack"].installation.rotating is True
+    assert found["slack"].installed_by == "ada.admin"
+    assert found["slack"].healthy
+    assert "Rotating: refreshed just now" in html
+    assert "by ada.admin" in html
+    assert not found["zoom"].healthy
+    assert [p.pk for p in found["zoom"].problems] == [removed.pk]
+    assert found["teams"].installation is None
+    assert "Teams admin center" in html
+    # An admin may reinstall Slack from here; the flow is the dashboard's own.
+    assert f'href="/install/slack/?tenant={tenant.slug}"' in html
+    assert "Reinstall on Slack" in html
+    # The relay API's keys and webhooks get their place on the page.
+    assert 'id="relay"' in html
+
+
+def test_it_shows_a_viewer_no_install_button_and_hides_other_tenants(client, world):
+    client.force_login(world["viewer_a"])
+    _found, html = cards(client, world["a"])
+    assert "/install/slack/" not in html
+    answer = client.get(reverse("dashboard:integrations", args=[world["b"].slug]))
+    assert answer.status_code == 404
+
+
+def test_it_lets_the_operator_reach_any_tenants_integrations(client, world):
+    client.force_login(make_user(superuser=True))
+    tenant_page = client.get(reverse("dashboard:tenant", args=[world["b"].slug])).content.decode()
+    assert reverse("dashboard:integrations", args=[world["b"].slug]) in tenant_page
+
+
+def test_it_keeps_platforms_free_of_dashboard_imports():
+    root = Path(__file__).resolve().parents[2] / "platforms"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            offenders += [f"{path}: {n}" for n in names if n.split(".")[0] == "dashboard"]
+    assert offenders == []
