@@ -26,4 +26,7 @@ urlpatterns = [
     path("people/<int:pk>/", people.person_detail, name="person"),
     path("accounts/<int:pk>/check/", people.check_account, name="account-check"),
     path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
+    path("people/export.csv", people.people_export, name="people-export"),
+    path("incidents/export.csv", incidents.incident_export, name="incidents-export"),
 ]
