@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.microsoft",
     "accounts",
+    "audit",
     "tokens",
     "notifications",
     "platforms",
