@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import audit, conditional_access, incidents, integrations, overview, people
+from dashboard.views import (
+    audit,
+    conditional_access,
+    incidents,
+    integrations,
+    overview,
+    people,
+    policies,
+)
 
 app_name = "dashboard"
 
@@ -14,6 +22,7 @@ urlpatterns = [
         integrations.integrations_page,
         name="integrations",
     ),
+    path("tenants/<slug:slug>/policies/", policies.policies_page, name="policies"),
     path("snapshots/take/", overview.take_snapshot, name="take-snapshot"),
     path("incidents/", incidents.incident_list, name="incidents"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),

@@ -33,6 +33,7 @@ def dashboard_urls(world: dict) -> list[str]:
         reverse("dashboard:person", args=[a["people"][1].pk]),
         reverse("dashboard:audit"),
         reverse("dashboard:integrations", args=[world["a"].slug]),
+        reverse("dashboard:policies", args=[world["a"].slug]),
     ]
 
 
