@@ -6,12 +6,15 @@ it is named here too for the code that has always imported it from the dashboard
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import Tenant
+from accounts.models import Membership, Tenant
 from audit.models import AuditEntry  # noqa: F401 - re-exported, see above
 from platforms.keys import Platform
+
+ROLE_CHOICES = Membership.Role.choices
 
 # The states a snapshot counts, in the order the charts stack them.
 COUNTED_STATES = (
@@ -62,3 +65,31 @@ class DailySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_id}/{self.platform} {self.day}: {self.healthy}/{self.total} healthy"
+
+
+class Invitation(models.Model):
+    """An invitation to a tenant's dashboard, sent by email; its link is signed, expires, and
+    works once (``dashboard.team``)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=ROLE_CHOICES)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="invitation_by_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.tenant} ({self.role})"
+
+    @property
+    def pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

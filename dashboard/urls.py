@@ -10,6 +10,7 @@ from dashboard.views import (
     overview,
     people,
     policies,
+    team,
 )
 
 app_name = "dashboard"
@@ -23,6 +24,11 @@ urlpatterns = [
         name="integrations",
     ),
     path("tenants/<slug:slug>/policies/", policies.policies_page, name="policies"),
+    path("tenants/<slug:slug>/team/", team.team_page, name="team"),
+    path("team/<int:pk>/role/", team.change_role, name="team-role"),
+    path("team/<int:pk>/remove/", team.remove_member, name="team-remove"),
+    path("invitations/<int:pk>/revoke/", team.revoke_invitation, name="invitation-revoke"),
+    path("invitations/<str:token>/", team.invitation, name="invitation"),
     path("snapshots/take/", overview.take_snapshot, name="take-snapshot"),
     path("incidents/", incidents.incident_list, name="incidents"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),

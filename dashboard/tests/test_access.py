@@ -7,6 +7,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
+from accounts.models import Membership
+from dashboard.models import Invitation
 from dashboard.tests.factories import make_user
 from dashboard.urls import urlpatterns
 
@@ -24,10 +26,20 @@ def urls_for(world: dict, tenant_key: str) -> list[tuple[str, str]]:
     data = world[f"data_{tenant_key}"]
     tenant = world[tenant_key]
     account = data["accounts"][0]
+    member = Membership.objects.filter(
+        tenant=tenant, role="viewer"
+    ).first() or Membership.objects.get(user=make_user(tenant, role="viewer"), tenant=tenant)
+    invitation, _ = Invitation.objects.get_or_create(
+        tenant=tenant, email=f"new@{tenant.slug}.example", role="viewer"
+    )
     objects = {
         "tenant": {"slug": tenant.slug},
         "integrations": {"slug": tenant.slug},
         "policies": {"slug": tenant.slug},
+        "team": {"slug": tenant.slug},
+        "team-role": {"pk": member.pk},
+        "team-remove": {"pk": member.pk},
+        "invitation-revoke": {"pk": invitation.pk},
         "incident": {"pk": data["ca"].pk},
         "incident-verify": {"pk": data["ca"].pk},
         "incident-resend": {"pk": data["ca"].pk},
@@ -39,6 +51,8 @@ def urls_for(world: dict, tenant_key: str) -> list[tuple[str, str]]:
     result = []
     for pattern in urlpatterns:
         name = pattern.name
+        if name in PUBLIC:
+            continue
         kwargs = objects.get(name, {})
         assert set(kwargs) == pattern_kwargs(pattern), f"no test objects for {name}"
         method = "POST" if name in ACTIONS else "GET"
@@ -54,9 +68,15 @@ ACTIONS = {
     "incident-snooze",
     "incident-resolve",
     "account-check",
+    "team-role",
+    "team-remove",
+    "invitation-revoke",
 }
 # Pages with a form: GET shows it, POST takes it (both gated like every page).
-FORMS = {"policies"}
+FORMS = {"policies", "team"}
+# The invitation link's page: for people who have no dashboard access yet (its token is the
+# key; dashboard/tests/test_team.py covers it).
+PUBLIC = {"invitation"}
 
 
 def test_it_knows_which_urls_are_actions(member_client, world) -> None:

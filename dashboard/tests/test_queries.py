@@ -34,6 +34,7 @@ def dashboard_urls(world: dict) -> list[str]:
         reverse("dashboard:audit"),
         reverse("dashboard:integrations", args=[world["a"].slug]),
         reverse("dashboard:policies", args=[world["a"].slug]),
+        reverse("dashboard:team", args=[world["a"].slug]),
     ]
 
 
