@@ -86,3 +86,19 @@ def test_it_orders_a_persons_incidents_and_pages_their_history(member_client, wo
     assert len(third.items) == 60 - 50
     assert not third.has_next
     assert "Older →" in first.content.decode()
+
+
+def test_it_draws_the_trend_over_7_30_or_90_days_with_values_on_hover(member_client, world):
+    from dashboard.snapshots import take_snapshots
+
+    take_snapshots()
+    for days in (7, 30, 90):
+        response = member_client.get(reverse("dashboard:overview") + f"?days={days}")
+        assert response.context["span"] == days
+        html = response.content.decode()
+        assert f"last {days} days" in html
+        # Today's column says what the day held, shown when hovered.
+        today = timezone.now().strftime("%b %d")
+        assert f"<title>{today}: Healthy 3, Waiting on user 1</title>" in html
+    # Anything else falls back to 30 days.
+    assert member_client.get(reverse("dashboard:overview") + "?days=1000").context["span"] == 30
