@@ -21,8 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 View = Callable[..., HttpResponse]
 
 
+SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
 def has_totp(user: Any) -> bool:
-    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+    """Whether the user has a second factor: an authenticator app, or a passkey."""
+    return Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS).exists()
 
 
 def _gate(request: HttpRequest) -> HttpResponse | None:

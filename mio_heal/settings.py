@@ -158,8 +158,12 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Mio Auto Heal"
+# Passkeys (WebAuthn): a second factor after the password, or a passwordless sign-in.
+MFA_PASSKEY_LOGIN_ENABLED = True
+# http://localhost in the demo; production is HTTPS (browsers refuse WebAuthn elsewhere).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # Dashboard users are created by the operator (or seed_demo), never by self-service signup;
 # "Sign in with Microsoft" connects to an existing user by email (see dashboard/login.py).
 ACCOUNT_ADAPTER = "dashboard.login.AccountAdapter"
