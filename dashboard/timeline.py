@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
+from dashboard import auditwords
 from dashboard.affected import annotate_totals
 from dashboard.models import AuditEntry
 from notifications.models import AffectedAccount, Incident, OutboxMessage
@@ -145,12 +146,16 @@ def incident_context(incident: Incident) -> dict[str, Any]:
                 credential_id=incident.credential_id, checked_at__gte=incident.opened_at
             ).order_by("-checked_at")[:CHECKS_SHOWN]
         )
-    audit = list(
-        AuditEntry.objects.filter(
-            tenant_id=incident.tenant_id,
-            target_type=Incident._meta.label,
-            target_id=str(incident.pk),
-        ).order_by("-at")[:50]
+    audit = auditwords.annotate(
+        list(
+            AuditEntry.objects.filter(
+                tenant_id=incident.tenant_id,
+                target_type=Incident._meta.label,
+                target_id=str(incident.pk),
+            )
+            .select_related("actor")
+            .order_by("-at")[:50]
+        )
     )
     facts = evidence_facts(incident.platform, incident.evidence)
     events = [
@@ -176,7 +181,7 @@ def incident_context(incident: Incident) -> dict[str, Any]:
             Event(
                 a.at,
                 "action",
-                f"{a.actor_name}: {a.action.split('.')[-1]}",
+                a.sentence,  # "Ada Hopper verified incident 3 (resolved)"
                 str(a.detail.get("summary", "")) if isinstance(a.detail, dict) else "",
             )
             for a in audit

@@ -58,6 +58,18 @@ def test_it_says_who_did_what_in_words(member_client, world, ada):
     )
     html = member_client.get(reverse("dashboard:audit")).content.decode()
     assert "Ada Hopper verified incident 3 (resolved)" in html
+    # The incident's own timeline says it the same way.
+    ca = world["data_a"]["ca"]
+    entry(
+        ada,
+        "incident.snooze",
+        world["a"],
+        target_type="notifications.Incident",
+        target_id=str(ca.pk),
+        detail={"summary": "4 h"},
+    )
+    page = member_client.get(reverse("dashboard:incident", args=[ca.pk])).content.decode()
+    assert f"Ada Hopper snoozed incident {ca.pk} for 4 h" in page
 
 
 def test_it_filters_the_log_by_person_action_and_time(member_client, world, ada):
