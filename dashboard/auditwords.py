@@ -22,6 +22,13 @@ PHRASES = {
     "account.check": "checked {target} now ({summary})",
     "snapshot.take": "refreshed the overview's snapshot",
     "slack.install": "installed Mio in Slack",
+    "integration.check": "checked the bot of {target} ({summary})",
+    "policy.change": "changed the prompt policy ({summary})",
+    "team.invite": "invited {summary} to the dashboard",
+    "team.accept": "joined the dashboard ({summary})",
+    "team.role": "changed the role of {target} ({summary})",
+    "team.remove": "removed {target} from the dashboard",
+    "team.revoke": "revoked the invitation of {summary}",
     "login.microsoft_refused": "was refused a Microsoft sign-in",
 }
 

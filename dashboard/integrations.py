@@ -115,3 +115,26 @@ def relay_links(tenant: Tenant) -> list[dict[str, Any]]:
         except NoReverseMatch:
             continue
     return links
+
+
+def check_bot(installation: Installation) -> tuple[bool, str, dict[str, Any]]:
+    """Ask the platform whether the bot's own token works now (refreshing a rotating one when
+    due, as sending would). Returns (works, a sentence for the page, the audit detail)."""
+    from platforms.registry import get_adapter
+
+    label = installation.get_platform_display()
+    credential = installation.credential
+    if credential is None or not installation.is_active:
+        return False, f"The {label} bot has no token of its own to check.", {"summary": "none"}
+    outcome = get_adapter(installation.platform).check(credential)
+    detail = {"summary": "ok" if outcome.healthy else str(outcome.situation.value)}
+    if outcome.healthy:
+        return True, f"The {label} bot works ({outcome.latency_ms} ms).", detail
+    evidence = outcome.evidence.as_dict() if outcome.evidence else {}
+    detail["error"] = str(evidence.get("error", ""))[:100]
+    return (
+        False,
+        f"The {label} bot does not work: {outcome.situation.label}"
+        + (f" ({detail['error']})." if detail["error"] else "."),
+        detail,
+    )

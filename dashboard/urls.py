@@ -23,6 +23,7 @@ urlpatterns = [
         integrations.integrations_page,
         name="integrations",
     ),
+    path("integrations/<int:pk>/check/", integrations.check_integration, name="integration-check"),
     path("tenants/<slug:slug>/policies/", policies.policies_page, name="policies"),
     path("tenants/<slug:slug>/team/", team.team_page, name="team"),
     path("team/<int:pk>/role/", team.change_role, name="team-role"),

@@ -11,6 +11,8 @@ from accounts.models import Membership
 from dashboard.models import Invitation
 from dashboard.tests.factories import make_user
 from dashboard.urls import urlpatterns
+from tests.factories import make_installation
+from tokens.models import Installation
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +34,9 @@ def urls_for(world: dict, tenant_key: str) -> list[tuple[str, str]]:
     invitation, _ = Invitation.objects.get_or_create(
         tenant=tenant, email=f"new@{tenant.slug}.example", role="viewer"
     )
+    installation = Installation.objects.filter(tenant=tenant).first() or make_installation(
+        tenant, "slack"
+    )
     objects = {
         "tenant": {"slug": tenant.slug},
         "integrations": {"slug": tenant.slug},
@@ -40,6 +45,7 @@ def urls_for(world: dict, tenant_key: str) -> list[tuple[str, str]]:
         "team-role": {"pk": member.pk},
         "team-remove": {"pk": member.pk},
         "invitation-revoke": {"pk": invitation.pk},
+        "integration-check": {"pk": installation.pk},
         "incident": {"pk": data["ca"].pk},
         "incident-verify": {"pk": data["ca"].pk},
         "incident-resend": {"pk": data["ca"].pk},
@@ -71,6 +77,7 @@ ACTIONS = {
     "team-role",
     "team-remove",
     "invitation-revoke",
+    "integration-check",
 }
 # Pages with a form: GET shows it, POST takes it (both gated like every page).
 FORMS = {"policies", "team"}

@@ -69,3 +69,35 @@ def test_it_lets_the_operator_reach_any_tenants_integrations(client, world):
     client.force_login(make_user(superuser=True))
     tenant_page = client.get(reverse("dashboard:tenant", args=[world["b"].slug])).content.decode()
     assert reverse("dashboard:integrations", args=[world["b"].slug]) in tenant_page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_checks_the_bots_own_token_with_the_platform(sandbox, client):
+    from platforms.sandbox.registry import get_fake
+    from tests.factories import make_person, make_tenant
+    from tokens.models import Installation
+    from tokens.provisioning import attach_account, grant_from_dict
+
+    tenant = make_tenant(primary_platform="slack")
+    person = make_person(tenant, email=f"ada@{tenant.slug}.example", name="Ada Admin")
+    data = sandbox.provision("slack", person.email, person.name)
+    account = attach_account(person, "slack", grant_from_dict(data["grant"]))
+    bot = get_fake("slack").provision_bot(account.workspace_id)
+    credential = Credential.objects.create(
+        tenant=tenant, platform="slack", kind=Credential.Kind.BOT, access_token=bot["bot_token"]
+    )
+    slack = Installation.objects.create(
+        tenant=tenant, platform="slack", workspace_id=account.workspace_id, credential=credential
+    )
+    client.force_login(make_user(tenant))
+    response = client.post(reverse("dashboard:integration-check", args=[slack.pk]))
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "The Slack bot works" in page
+    entry = AuditEntry.objects.get(action="integration.check")
+    assert entry.detail["summary"] == "ok"
+    # A forged bot token is refused by the platform, and the page says how.
+    Credential.objects.filter(pk=credential.pk).update(access_token="xoxb-forged")
+    response = client.post(reverse("dashboard:integration-check", args=[slack.pk]))
+    page = client.get(response["Location"]).content.decode()
+    assert "The Slack bot does not work" in page

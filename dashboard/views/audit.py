@@ -123,5 +123,12 @@ ACTIONS = {
     "account.check": "Checked an account now",
     "snapshot.take": "Refreshed the snapshot",
     "slack.install": "Installed Mio in Slack",
+    "integration.check": "Checked a platform's bot",
+    "policy.change": "Changed the prompt policy",
+    "team.invite": "Invited a dashboard user",
+    "team.accept": "Joined the dashboard",
+    "team.role": "Changed a dashboard user's role",
+    "team.remove": "Removed a dashboard user",
+    "team.revoke": "Revoked an invitation",
     "login.microsoft_refused": "Refused a Microsoft sign-in",
 }
