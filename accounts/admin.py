@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from accounts.models import Membership, Person, Tenant
-from dashboard.audit import AuditedAdmin
+from audit.records import AuditedAdmin
 from mio_heal.admin_tools import CappedCountPaginator
 
 

@@ -16,8 +16,18 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).")
 
 
+# A new tenant's prompt policy starts from the operator's environment (``POLICY_*`` settings);
+# its admins change it on the dashboard's Policies page (``policies``).
 def default_reminder_hours() -> list[int]:
-    return [24, 72]
+    return list(settings.POLICY_REMINDER_HOURS)
+
+
+def default_escalate_after_hours() -> int:
+    return settings.POLICY_ESCALATE_AFTER_HOURS
+
+
+def default_time_zone() -> str:
+    return settings.POLICY_TIME_ZONE
 
 
 class Tenant(models.Model):
@@ -28,7 +38,9 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
     primary_platform = models.CharField(max_length=16, choices=Platform.choices)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    timezone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_timezone]
+    )
     entra_tenant_id = models.CharField(
         max_length=64, blank=True, help_text="Directory (tenant) id in Microsoft Entra, if any."
     )
@@ -37,7 +49,8 @@ class Tenant(models.Model):
         default=default_reminder_hours, help_text="Hours after the first prompt to remind."
     )
     escalate_after_hours = models.PositiveIntegerField(
-        default=7 * 24, help_text="Hours after which an ignored user prompt goes to the admins."
+        default=default_escalate_after_hours,
+        help_text="Hours after which an ignored user prompt goes to the admins.",
     )
     quiet_hours_start = models.TimeField(null=True, blank=True)
     quiet_hours_end = models.TimeField(null=True, blank=True)

@@ -1,7 +1,8 @@
 """Who may open a dashboard page: signed in, with a second factor, then tenant-scoped.
 
 ``dashboard_page`` wraps every GET page; ``dashboard_action`` every state-changing POST (CSRF is
-checked by Django's middleware; the action is refused for viewers and audited by the view).
+checked by Django's middleware; the action is refused for viewers and audited by the view);
+``dashboard_form`` a page that shows a form (GET) and takes it (POST, refused for viewers).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 View = Callable[..., HttpResponse]
 
@@ -57,3 +58,11 @@ def dashboard_action(view: View) -> View:
         return _gate(request) or view(request, *args, **kwargs)
 
     return require_POST(wrapped)
+
+
+def dashboard_form(view: View) -> View:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _gate(request) or view(request, *args, **kwargs)
+
+    return require_http_methods(["GET", "POST"])(wrapped)

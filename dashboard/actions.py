@@ -2,8 +2,9 @@
 
 The health engine checks (``tokens.services.check_now``); the notifications layer verifies,
 resends, snoozes and resolves incidents (``notifications.services``). This module only turns
-their answers into a sentence for the page and a detail for the audit log, and refreshes the
-tenant's snapshot so the overview shows the change at once.
+their answers into a sentence for the page and a detail for the audit log. The overview
+follows at once: ``dashboard.receivers`` refreshes the snapshot after every check an admin or a
+user caused.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ def _refresh_snapshot(tenant_id: int, platform: str) -> None:
 def check_account(account: PlatformAccount) -> Result:
     from tokens.services import check_now
 
+    # Whether it failed before this check decides between "now fails" and "still fails".
+    was_failing = bool(account.credential.situation) if account.credential_id else False
     results = check_now([account.credential_id], CheckRecord.Source.MANUAL)
     check = results.get(account.credential_id)
-    _refresh_snapshot(account.person.tenant_id, account.platform)
     if check is None:
         return Result(
             False,
@@ -47,9 +49,8 @@ def check_account(account: PlatformAccount) -> Result:
     label = f"{account.get_platform_display()} account of {account.person.name}"
     if check.outcome in (CheckRecord.Outcome.OK, CheckRecord.Outcome.HEALED):
         return Result(True, f"Checked: the {label} works.", detail)
-    return Result(
-        False, f"Checked: the {label} still fails ({check.get_situation_display()}).", detail
-    )
+    how = "still fails" if was_failing else "now fails"
+    return Result(False, f"Checked: the {label} {how} ({check.get_situation_display()}).", detail)
 
 
 def verify(incident: Incident) -> Result:
@@ -57,7 +58,6 @@ def verify(incident: Incident) -> Result:
 
     verified = services.verify_incident(incident)
     incident.refresh_from_db()
-    _refresh_snapshot(incident.tenant_id, incident.platform)
     detail = {
         "summary": "resolved" if verified.resolved else "still open",
         "checked": verified.checked,
@@ -75,17 +75,27 @@ def verify(incident: Incident) -> Result:
     if verified.resolved:
         return Result(
             True,
-            f"Verified: {_accounts(verified.working)} work again. The incident is resolved "
-            "and the admins are told.",
+            f"Verified: {_accounts(verified.working)} {_verb(verified.working, 'work')} again. "
+            "The incident is resolved and the admins are told.",
             detail,
         )
     if not verified.checked:
         return Result(False, "Nothing was checked: the platform asked Mio to slow down.", detail)
-    return Result(
-        False,
-        f"Verified: {_accounts(verified.working)} work again, {verified.still_failing} still "
-        "fail. The evidence below is the latest.",
-        detail,
+    return Result(False, still_failing_message(verified.working, verified.still_failing), detail)
+
+
+def still_failing_message(working: int, failing: int) -> str:
+    """What "Verify now" says when the fix has not (fully) worked yet: no "Verified" there."""
+    latest = "The evidence below is the latest."
+    if not working:
+        checked = "The account" if failing == 1 else f"All {failing} accounts"
+        return (
+            f"Not fixed yet: {checked} checked still {_verb(failing, 'fail')}. Fix it in "
+            f"the platform's admin center, then press Verify now again. {latest}"
+        )
+    return (
+        f"Partly fixed: {_accounts(working)} {_verb(working, 'work')} again, "
+        f"{failing} still {_verb(failing, 'fail')}. {latest}"
     )
 
 
@@ -128,3 +138,8 @@ def resolve(incident: Incident, *, by: Any, note: str = "") -> Result:
 
 def _accounts(n: int) -> str:
     return f"{n} account{'s' if n != 1 else ''}"
+
+
+def _verb(n: int, verb: str) -> str:
+    """The verb agreeing with ``n`` accounts: "1 account works", "3 accounts work"."""
+    return f"{verb}s" if n == 1 else verb

@@ -133,6 +133,20 @@ def stacked_area(
             f"<title>{escape(label)}</title></polygon>"
         )
         base = upper
+    # One transparent column per day carrying that day's values: hovering the chart shows them
+    # (the SVG's own <title> tooltip: no script, so nothing for the CSP to allow).
+    step = plot_w / (n - 1) if n > 1 else plot_w
+    for i in present:
+        values = ", ".join(
+            f"{STATE_LABELS.get(k, k)} {series[k][i] or 0}" for k in series if series[k][i]
+        )
+        left = max(pad_l, x(i) - step / 2)
+        col_w = min(width - 4, x(i) + step / 2) - left
+        body.append(
+            f'<rect class="day" x="{left:.1f}" y="{pad_t}" width="{col_w:.1f}" height="{plot_h}" '
+            f'fill="transparent"><title>{days[i]:%b %d}: {escape(values or "no accounts")}'
+            "</title></rect>"
+        )
     if not present:
         body.append(
             f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="axis">'

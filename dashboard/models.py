@@ -1,4 +1,8 @@
-"""What the dashboard stores itself: daily snapshots for the trend charts, and the audit log."""
+"""What the dashboard stores itself: daily snapshots for the trend charts.
+
+The audit log's ``AuditEntry`` lives in the ``audit`` app (every app's admin writes to it);
+it is named here too for the code that has always imported it from the dashboard.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import Tenant
+from accounts.models import Membership, Tenant
+from audit.models import AuditEntry  # noqa: F401 - re-exported, see above
 from platforms.keys import Platform
+
+ROLE_CHOICES = Membership.Role.choices
 
 # The states a snapshot counts, in the order the charts stack them.
 COUNTED_STATES = (
@@ -60,34 +67,29 @@ class DailySnapshot(models.Model):
         return f"{self.tenant_id}/{self.platform} {self.day}: {self.healthy}/{self.total} healthy"
 
 
-class AuditEntry(models.Model):
-    """Who did what, when, to what, in which tenant. Written once, never edited."""
+class Invitation(models.Model):
+    """An invitation to a tenant's dashboard, sent by email; its link is signed, expires, and
+    works once (``dashboard.team``)."""
 
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=ROLE_CHOICES)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    # Kept as text too, so the entry still says who it was after the user is deleted.
-    actor_name = models.CharField(max_length=150)
-    action = models.CharField(max_length=64)
-    tenant = models.ForeignKey(
-        Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    target_type = models.CharField(max_length=64, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    target_label = models.CharField(max_length=255, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["tenant", "-at"], name="audit_by_tenant"),
-            models.Index(fields=["-at"], name="audit_by_time"),
-            # An object's own history (the incident timeline, a person's page).
-            models.Index(fields=["target_type", "target_id", "-at"], name="audit_by_target"),
-        ]
-        ordering = ["-at", "-pk"]
-        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="invitation_by_tenant")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_label}"
+        return f"{self.email} to {self.tenant} ({self.role})"
+
+    @property
+    def pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

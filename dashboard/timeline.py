@@ -13,6 +13,8 @@ from typing import Any
 
 from django.conf import settings
 
+from dashboard import auditwords
+from dashboard.affected import annotate_totals
 from dashboard.models import AuditEntry
 from notifications.models import AffectedAccount, Incident, OutboxMessage
 from notifications.texts.admins import AdminContext, admin_consent_url, admin_prompt
@@ -62,7 +64,8 @@ def remedy(incident: Incident, affected: list[AffectedAccount]) -> dict[str, Any
             incident_id=incident.pk,
             platform=incident.platform,
             situation=incident.situation,
-            affected=incident.affected_count or 1,
+            # Everyone it hit so far, recovered or not: the table below lists them all.
+            affected=getattr(incident, "affected_total", None) or incident.affected_count or 1,
             examples=[a.account.person.email for a in affected[:3] if a.account_id],
             person=person if not incident.tenant_wide else "",
             evidence=incident.evidence,
@@ -123,6 +126,7 @@ def _message_events(rows: list[OutboxMessage]) -> list[Event]:
 
 
 def incident_context(incident: Incident) -> dict[str, Any]:
+    annotate_totals([incident])
     affected = list(
         AffectedAccount.objects.filter(incident=incident)
         .select_related("account__person", "credential")
@@ -142,12 +146,16 @@ def incident_context(incident: Incident) -> dict[str, Any]:
                 credential_id=incident.credential_id, checked_at__gte=incident.opened_at
             ).order_by("-checked_at")[:CHECKS_SHOWN]
         )
-    audit = list(
-        AuditEntry.objects.filter(
-            tenant_id=incident.tenant_id,
-            target_type=Incident._meta.label,
-            target_id=str(incident.pk),
-        ).order_by("-at")[:50]
+    audit = auditwords.annotate(
+        list(
+            AuditEntry.objects.filter(
+                tenant_id=incident.tenant_id,
+                target_type=Incident._meta.label,
+                target_id=str(incident.pk),
+            )
+            .select_related("actor")
+            .order_by("-at")[:50]
+        )
     )
     facts = evidence_facts(incident.platform, incident.evidence)
     events = [
@@ -173,7 +181,7 @@ def incident_context(incident: Incident) -> dict[str, Any]:
             Event(
                 a.at,
                 "action",
-                f"{a.actor_name}: {a.action.split('.')[-1]}",
+                a.sentence,  # "Ada Hopper verified incident 3 (resolved)"
                 str(a.detail.get("summary", "")) if isinstance(a.detail, dict) else "",
             )
             for a in audit
@@ -198,6 +206,6 @@ def incident_context(incident: Incident) -> dict[str, Any]:
         "consent_link": consent_link(incident),
         "consent_is_remedy": incident.situation in CONSENT_SITUATIONS,
         "affected": affected,
-        "affected_more": max(0, incident.affected_count - len(affected)),
+        "affected_more": max(0, incident.affected_total - len(affected)),
         "events": events,
     }

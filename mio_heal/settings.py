@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.microsoft",
     "accounts",
+    "audit",
+    "policies",
     "tokens",
     "notifications",
     "platforms",
@@ -94,9 +96,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "mio_heal.errorpages.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "mio_heal.urls"
+CSRF_FAILURE_VIEW = "mio_heal.errorpages.csrf_failure"
 WSGI_APPLICATION = "mio_heal.wsgi.application"
 
 TEMPLATES = [
@@ -327,6 +331,11 @@ NOTIFY_SEND_LEASE_SECONDS = env.int("NOTIFY_SEND_LEASE_SECONDS", default=120)
 NOTIFY_GROUP_WINDOW_SECONDS = env.int("NOTIFY_GROUP_WINDOW_SECONDS", default=60)
 # "Verify now" checks up to this many accounts inside the admin's request (an answer at once);
 # a larger incident is checked by the workers, and updates itself as results come in.
+# Prompt policy defaults: what a tenant follows until an admin changes it on the Policies page.
+POLICY_REMINDER_HOURS = env.list("POLICY_REMINDER_HOURS", cast=int, default=[24, 72])
+POLICY_ESCALATE_AFTER_HOURS = env.int("POLICY_ESCALATE_AFTER_HOURS", default=7 * 24)
+POLICY_TIME_ZONE = env.str("POLICY_TIME_ZONE", default="UTC")
+POLICY_CHANNEL_ORDER = env.str("POLICY_CHANNEL_ORDER", default="chat_then_email")
 VERIFY_INLINE_MAX = env.int("VERIFY_INLINE_MAX", default=25)
 
 # --- "Sign in with Microsoft" for the dashboard (allauth's microsoft provider) -----------------

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from mio_heal import errorpages
+
 admin.site.site_header = "Mio Auto Heal"
 admin.site.site_title = "Mio Auto Heal"
 admin.site.index_title = "Operations console"
@@ -14,6 +16,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("favicon.ico", errorpages.favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("dashboard.urls")),
@@ -23,8 +26,12 @@ urlpatterns = [
     path("api/", include("tokens.api_urls")),
     path("api/", include("api.urls")),
     path("resync/", include("accounts.urls")),
-    path("install/slack/", include("platforms.slack.install_urls")),
+    path("install/slack/", include("dashboard.install_urls")),
 ]
+
+handler403 = "mio_heal.errorpages.forbidden"
+handler404 = "mio_heal.errorpages.not_found"
+handler500 = "mio_heal.errorpages.server_error"
 
 if settings.SANDBOX_ENABLED:
     urlpatterns.append(path("sandbox/", include("platforms.sandbox.urls")))

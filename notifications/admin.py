@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import ResyncLink
-from dashboard.audit import AuditedAdmin
+from audit.records import AuditedAdmin
 from mio_heal.admin_tools import CappedCountPaginator, SavesEditedFieldsOnly
 from notifications import services
 from notifications.models import AffectedAccount, Incident, OutboxMessage

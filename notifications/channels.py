@@ -20,6 +20,7 @@ from platforms.errors import PlatformError
 from platforms.markup import plain, plain_fallback
 from platforms.messages import Message
 from platforms.registry import get_adapter
+from policies import rules
 from tokens.models import CredentialState, Installation, PlatformAccount
 
 log = logging.getLogger(__name__)
@@ -49,14 +50,19 @@ class MaybeSent(Exception):
 
 def candidates(row: OutboxMessage) -> list[str]:
     """Channels in order: the row's own, then the person's preferred platform, their other
-    platforms, email last. Channels that already failed for good are skipped."""
+    platforms, and email where the tenant's policy puts it (last by default). Channels that
+    already failed for good are skipped."""
     if row.recipient is None:
         return [EMAIL]
     person = row.recipient
     platforms = sorted(
         PlatformAccount.objects.filter(person=person).values_list("platform", flat=True)
     )
-    order = [row.channel, person.preferred_platform, *platforms, EMAIL]
+    chat = [c for c in (row.channel, person.preferred_platform, *platforms) if c and c != EMAIL]
+    # Where email goes (last, first, or nowhere) is the tenant's policy.
+    order = rules.order_channels(row.tenant, chat)
+    if row.channel == EMAIL:
+        order = [EMAIL, *order]
     tried = set(row.tried_channels or [])
     seen: list[str] = []
     for channel in order:

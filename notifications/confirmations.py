@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Tenant
 from notifications import outbox
 from notifications.models import AffectedAccount, Incident, OutboxMessage, Resolution
+from policies import rules
 from tokens.situations import Audience
 
 Row = OutboxMessage
@@ -53,7 +53,7 @@ def _user_incident(incident: Incident, *, resynced: bool) -> int:
                 quiet=False,
             )
         )
-    if resynced and incident.tenant.admin_confirmations == Tenant.AdminConfirmations.PER_USER:
+    if resynced and not rules.daily_digest(incident.tenant):
         written += outbox.to_admins(
             incident,
             template=Row.Template.ADMIN_USER_RESYNCED,
@@ -100,7 +100,7 @@ def send_digest(tenant: Tenant, *, now: datetime | None = None) -> int:
     ]
     if not entries:
         return 0
-    day = f"{now.astimezone(zoneinfo.ZoneInfo(tenant.timezone or 'UTC')):%Y-%m-%d}"
+    day = f"{now.astimezone(rules.time_zone(tenant)):%Y-%m-%d}"
     written = 0
     for admin in outbox.admins_of(tenant):
         written += bool(

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import Person, Tenant
 from notifications.models import Incident, OutboxMessage
 from notifications.quiet import next_allowed
+from policies import rules
 from tokens.models import PlatformAccount
 from tokens.situations import Audience
 
@@ -29,9 +30,8 @@ Row = OutboxMessage
 
 
 def admins_of(tenant: Tenant) -> list[Person]:
-    return list(
-        Person.objects.filter(tenant=tenant, is_tenant_admin=True).order_by("pk"),
-    )
+    """Who receives the admin prompts (the tenant's policy: named people, else every admin)."""
+    return rules.admin_recipients(tenant)
 
 
 def first_channel(person: Person, preferred: str = "") -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import UTC, datetime, time, timedelta
 
 from accounts.models import Tenant
+from policies import rules
 
 
 def in_quiet_hours(start: time | None, end: time | None, local: time) -> bool:
@@ -19,11 +19,8 @@ def in_quiet_hours(start: time | None, end: time | None, local: time) -> bool:
 
 def next_allowed(tenant: Tenant, moment: datetime) -> datetime:
     """``moment`` itself, or the end of the quiet hours it falls in (in the tenant's zone)."""
-    start, end = tenant.quiet_hours_start, tenant.quiet_hours_end
-    try:
-        zone = zoneinfo.ZoneInfo(tenant.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
+    start, end = rules.quiet_hours(tenant)
+    zone = rules.time_zone(tenant)
     local = moment.astimezone(zone)
     if not in_quiet_hours(start, end, local.time()):
         return moment

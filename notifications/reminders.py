@@ -3,7 +3,7 @@
 Counting starts at the first prompt that went out (``Incident.prompted_at``) — or may have
 (``unconfirmed``), or was tried on every channel and failed (which has also gone up at once:
 ``notifications.unreached``), so no open incident waits without a follow-up. Reminder *n* is
-due ``Tenant.reminder_hours[n]`` hours after it; a user prompt still ignored after
+due ``policies.rules.reminder_hours(tenant)[n]`` hours after it; a user prompt still ignored after
 ``escalate_after_hours`` goes to the tenant's admins. Muted incidents get neither; snoozed ones
 wait until the snooze ends (then only the latest due reminder goes out, not a burst). Quiet
 hours hold the message until they end (``notifications.quiet``). Each step is taken by a
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from notifications import outbox
 from notifications.models import Incident, OutboxMessage
+from policies import rules
 from tokens.situations import Audience
 
 # Nothing is due earlier than an hour after the first prompt (reminder_hours are whole hours).
@@ -62,7 +63,7 @@ def run(now: datetime | None = None) -> dict[str, int]:
 
 def _remind(incident: Incident, now: datetime) -> int:
     assert incident.prompted_at is not None
-    due = due_reminders(incident.tenant.reminder_hours, incident.prompted_at, now)
+    due = due_reminders(rules.reminder_hours(incident.tenant), incident.prompted_at, now)
     if due <= incident.reminders_sent:
         return 0
     if not Incident.objects.filter(pk=incident.pk, reminders_sent__lt=due).update(
@@ -74,7 +75,7 @@ def _remind(incident: Incident, now: datetime) -> int:
 
 
 def _escalate(incident: Incident, now: datetime) -> int:
-    hours = incident.tenant.escalate_after_hours
+    hours = rules.escalate_after_hours(incident.tenant)
     if incident.audience != Audience.USER or incident.escalated_at is not None or not hours:
         return 0
     assert incident.prompted_at is not None

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from dashboard.audit import AuditedAdmin
+from audit.records import AuditedAdmin
 from mio_heal.admin_tools import CappedCountPaginator, SavesEditedFieldsOnly, mask
 from tokens.models import (
     CheckRecord,

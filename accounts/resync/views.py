@@ -47,6 +47,10 @@ from tokens.situations import CATALOGUE, Audience
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "mio_resync_flows"
+# The last finished re-sync of this browser: the success page is a redirect target (so a reload
+# shows the success again, never "this sign-in can't be finished"), and a repeated callback of
+# a finished sign-in (the back button) leads there too.
+DONE_KEY = "mio_resync_done"
 # Sign-ins one browser may have in progress at once; starting another drops the oldest.
 MAX_FLOWS = 5
 # Fresh-link requests by email from one address: at most this many per hour.
@@ -165,6 +169,9 @@ def callback(request: HttpRequest) -> HttpResponse:
     state = params.get("state", "")
     saved = flows.get(state) if state else None
     if saved is None:
+        done_before = request.session.get(DONE_KEY)
+        if state and isinstance(done_before, dict) and done_before.get("state") == state:
+            return HttpResponseRedirect(reverse("resync:done"))
         # Not an answer to a sign-in this browser started: consume nothing.
         return problem(request, "state" if flows else "session", status=400)
     # The answer to this sign-in: it is used up, whatever it says.
@@ -237,10 +244,24 @@ def callback(request: HttpRequest) -> HttpResponse:
         # transaction rolled back, so nothing is stored and the link is still unused.
         log.warning("re-sync %s: storing the grant conflicts with another account", link.pk)
         return problem(request, "conflict", status=409, link=link, token=token)
+    request.session[DONE_KEY] = {
+        "state": state,
+        "platform": _label(account.platform),
+        "name": link.person.name or link.person.email,
+    }
+    return HttpResponseRedirect(reverse("resync:done"))
+
+
+@require_GET
+def done(request: HttpRequest) -> HttpResponse:
+    """The success page, as often as it is reloaded (it changes nothing)."""
+    finished = request.session.get(DONE_KEY)
+    if not isinstance(finished, dict):
+        return problem(request, "session", status=404)
     return render(
         request,
         "accounts/resync_success.html",
-        {"platform": _label(account.platform), "person": link.person, "account": fresh},
+        {"platform": finished.get("platform", ""), "name": finished.get("name", "")},
     )
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 
-from dashboard.charts import STATE_COLOURS, STATE_LABELS
+from dashboard.charts import STATE_LABELS
 
 register = template.Library()
+MENU_TENANTS = 10
 
 
 @register.filter
@@ -29,13 +34,35 @@ def duration(seconds: float | None) -> str:
     return f"{secs} s"
 
 
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """ "just now" under a minute (never "0 minutes ago"), else "3 hours ago"."""
+    if moment is None:
+        return "—"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
+
+
 @register.simple_tag
 def state_badge(state: str) -> SafeString:
-    # The colour comes from a class in dashboard.css (no inline styles: the CSP forbids them).
-    known = state if state in STATE_COLOURS else "other"
+    # Colours live in dashboard.css (``.state-<key>``): no inline style, so the CSP needs none.
+    key = state if state in STATE_LABELS else "other"
     return format_html(
-        '<span class="badge badge--{}">{}</span>', known, STATE_LABELS.get(state, state)
+        '<span class="badge state-{}">{}</span>', key, STATE_LABELS.get(state, state)
     )
+
+
+@register.simple_tag(takes_context=True)
+def my_tenants(context: dict) -> list:
+    """The tenants a tenant-scoped user belongs to, for the menu (the operator, who sees every
+    tenant, picks one on the overview instead)."""
+    from dashboard.scoping import tenants
+
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or request.user.is_superuser:
+        return []
+    return list(tenants(request).only("name", "slug").order_by("name")[:MENU_TENANTS])
 
 
 @register.filter

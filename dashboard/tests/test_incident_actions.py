@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from dashboard.models import AuditEntry, DailySnapshot
+from dashboard.snapshots import take_snapshots
 from dashboard.tests.factories import make_user
 from notifications.models import Incident, OutboxMessage
 from notifications.tests.world import build, payload_text
@@ -179,3 +180,79 @@ def test_it_hands_a_large_incident_to_the_workers_and_says_so(
     incident.refresh_from_db()
     assert incident.is_open
     assert AuditEntry.objects.get(action="incident.verify").detail["queued"] == 3
+
+
+def test_it_says_not_fixed_yet_when_verify_finds_the_policy_still_blocking(admin_client, blocked):
+    _world, incident = blocked
+    response = post(admin_client, "dashboard:incident-verify", incident)
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Not fixed yet: All 3 accounts checked still fail." in page
+    assert "Verified:" not in page
+    assert "0 accounts work again" not in page
+
+
+def test_it_counts_every_affected_account_once_the_incident_is_resolved(admin_client, blocked):
+    world, incident = blocked
+    world.break_(world.users[0], None)
+    world.check(world.users[0])  # one works again: 2 of 3 still blocked
+    page = admin_client.get(reverse("dashboard:incident", args=[incident.pk])).content.decode()
+    assert "3 affected accounts</span>, 2 still failing" in page
+    assert "3 people so far" in page  # the remedy agrees with the table
+
+    for account in world.users[1:]:
+        world.break_(account, None)
+    post(admin_client, "dashboard:incident-verify", incident)
+    incident.refresh_from_db()
+    assert not incident.is_open
+    page = admin_client.get(reverse("dashboard:incident", args=[incident.pk])).content.decode()
+    assert 'data-affected="3"' in page
+    assert "0 affected" not in page
+    assert "3 people so far" in page
+    listed = admin_client.get(reverse("dashboard:incidents") + "?status=resolved")
+    (row,) = listed.context["page"].items
+    assert row.affected_total == 3
+    assert "3 accounts" in listed.content.decode()
+
+
+def test_it_says_a_healthy_account_now_fails_when_check_now_finds_it_broken(admin_client, blocked):
+    world, _ = blocked
+    account = world.users[0]
+    world.break_(account, None)
+    world.check(account)  # healthy again
+    world.break_(account, "grant_revoked")
+    response = admin_client.post(reverse("dashboard:account-check", args=[account.pk]))
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "now fails" in page
+    assert "still fails" not in page
+    response = admin_client.post(reverse("dashboard:account-check", args=[account.pk]))
+    assert "still fails" in admin_client.get(response["Location"]).content.decode()
+
+
+def test_it_shows_a_check_now_on_the_overview_at_once(admin_client, blocked):
+    world, _ = blocked
+    take_snapshots()
+    assert DailySnapshot.objects.get(tenant=world.tenant, platform="teams").waiting_admin == 3
+    account = world.users[0]
+    world.break_(account, None)
+    admin_client.post(reverse("dashboard:account-check", args=[account.pk]))
+    snap = DailySnapshot.objects.get(tenant=world.tenant, platform="teams")
+    assert snap.waiting_admin == 2
+    overview = admin_client.get(reverse("dashboard:overview"))
+    (card,) = overview.context["cards"]
+    assert {c["state"]: c["value"] for c in card["counts"]}["waiting_admin"] == 2
+
+
+def test_it_shows_a_re_sync_on_the_overview_at_once(blocked):
+    from django.db import transaction
+
+    from platforms.base import CheckOutcome
+    from tokens.models import CheckRecord, Credential
+    from tokens.recording import record
+
+    world, _ = blocked
+    take_snapshots()
+    credential = Credential.objects.get(pk=world.users[0].credential_id)
+    with transaction.atomic():  # as the re-sync callback records it
+        record(credential, CheckOutcome(None), source=CheckRecord.Source.RESYNC)
+    snap = DailySnapshot.objects.get(tenant=world.tenant, platform="teams")
+    assert (snap.waiting_admin, snap.healthy) == (2, 2)

@@ -62,6 +62,10 @@ def test_it_makes_a_user_without_totp_set_it_up_before_the_dashboard(client) -> 
     secret = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"', page).group(1)
     response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     assert response.status_code == 302
+    # Recovery codes are offered at once, for the day the phone is lost.
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
+    codes = client.get(response["Location"]).content.decode()
+    assert len(re.findall(r"\b[0-9a-f]{8}\b", codes)) >= 10
     assert client.get(DASHBOARD).status_code == 200
 
 

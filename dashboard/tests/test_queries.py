@@ -32,6 +32,9 @@ def dashboard_urls(world: dict) -> list[str]:
         reverse("dashboard:people") + "?state=waiting_user&platform=teams",
         reverse("dashboard:person", args=[a["people"][1].pk]),
         reverse("dashboard:audit"),
+        reverse("dashboard:integrations", args=[world["a"].slug]),
+        reverse("dashboard:policies", args=[world["a"].slug]),
+        reverse("dashboard:team", args=[world["a"].slug]),
     ]
 
 

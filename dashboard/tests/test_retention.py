@@ -42,7 +42,7 @@ def test_it_deletes_audit_entries_and_snapshots_past_their_retention(db, setting
     with time_machine.travel(NOW, tick=False):
         counts = retention.purge()
 
-    assert counts == {"dashboard.AuditEntry": 1, "dashboard.DailySnapshot": 1}
+    assert counts == {"audit.AuditEntry": 1, "dashboard.DailySnapshot": 1}
     assert list(AuditEntry.objects.values_list("pk", flat=True)) == [kept_entry.pk]
     assert list(DailySnapshot.objects.values_list("pk", flat=True)) == [kept_day.pk]
 
@@ -68,7 +68,7 @@ def test_a_dry_run_counts_and_deletes_nothing(db) -> None:
     with time_machine.travel(NOW, tick=False):
         counts = retention.purge(dry_run=True)
 
-    assert counts == {"dashboard.AuditEntry": 2, "dashboard.DailySnapshot": 2}
+    assert counts == {"audit.AuditEntry": 2, "dashboard.DailySnapshot": 2}
     assert AuditEntry.objects.count() == 2
     assert DailySnapshot.objects.count() == 2
 
@@ -80,7 +80,7 @@ def test_it_deletes_in_bounded_batches(db) -> None:
     with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as queries:
         counts = retention.purge(batch=2)
 
-    assert counts["dashboard.AuditEntry"] == 5
+    assert counts["audit.AuditEntry"] == 5
     deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
     assert len([sql for sql in deletes if "dashboard_auditentry" in sql]) == 3  # 2 + 2 + 1
 

@@ -1,5 +1,6 @@
-"""The Conditional Access page: tenant-level admin incidents (CA blocks first, then consent,
-disabled or removed apps, scopes) with their evidence, remedy, admin-consent link and Verify now.
+"""The Conditional Access & admin page: tenant-level admin incidents (CA blocks first, then
+consent, disabled or removed apps, scopes), then single accounts that wait on an admin (a deleted
+or disabled user), each with its evidence, remedy, admin-consent link and Verify now.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.access import dashboard_page
+from dashboard.affected import annotate_totals
 from dashboard.scoping import can_act, scope
 from dashboard.timeline import CONSENT_SITUATIONS, consent_link, remedy
 from notifications.models import Incident
 from notifications.texts.common import evidence_facts
-from tokens.situations import CATALOGUE, Situation
+from tokens.situations import CATALOGUE, Audience, Situation
 
 SHOWN = 50
 RESOLVED_DAYS = 7
@@ -45,6 +47,17 @@ def ca_page(request: HttpRequest) -> HttpResponse:
     resolved = list(
         base.filter(status=Incident.Status.RESOLVED, resolved_at__gte=since).order_by("-pk")[:SHOWN]
     )
+    accounts = list(
+        scope(
+            Incident.objects.filter(
+                status=Incident.Status.OPEN, audience=Audience.ADMIN, tenant_wide=False
+            ),
+            request,
+        )
+        .select_related("tenant", "account__person")
+        .order_by("-pk")[:SHOWN]
+    )
+    annotate_totals(open_incidents)
     cards = [_card(request, i) for i in open_incidents]
     return render(
         request,
@@ -52,6 +65,7 @@ def ca_page(request: HttpRequest) -> HttpResponse:
         {
             "ca_cards": [c for c in cards if c["incident"].situation == Situation.CA_BLOCKED],
             "other_cards": [c for c in cards if c["incident"].situation != Situation.CA_BLOCKED],
+            "account_cards": [_card(request, i) for i in accounts],
             "resolved": resolved,
             "next": reverse("dashboard:conditional-access"),
             "resolved_days": RESOLVED_DAYS,

@@ -12,7 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from dashboard import actions
 from dashboard.access import dashboard_action, dashboard_page
+from dashboard.affected import annotate_totals
 from dashboard.audit import record
+from dashboard.csvexport import CHUNK, stream
 from dashboard.paging import paginate, query_without_page
 from dashboard.scoping import can_act, get_scoped_or_404, scope, tenants
 from dashboard.timeline import incident_context
@@ -61,6 +63,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     # Most recently prompted first: the (status, prompted_at) index walks them in this order,
     # where "newest opened" would sort every open incident on each page view.
     page = paginate(qs.order_by("-prompted_at", "-pk"), request)
+    annotate_totals(page.items)
     g = request.GET
     return render(
         request,
@@ -83,6 +86,38 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "tenants": list(tenants(request).only("name", "slug")[:200]),
         },
     )
+
+
+@dashboard_page
+def incident_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as CSV, streamed (every matching incident, not one page)."""
+    qs = (
+        filtered(request)
+        .select_related("tenant", "account__person")
+        .order_by("-prompted_at", "-pk")
+        .iterator(chunk_size=CHUNK)
+    )
+    rows = (
+        [
+            i.pk,
+            i.tenant.slug,
+            i.platform,
+            i.situation,
+            i.audience,
+            i.status,
+            i.resolution,
+            "yes" if i.tenant_wide else "",
+            i.account.person.email if i.account_id else "",
+            i.affected_count,
+            i.opened_at.isoformat(timespec="seconds"),
+            i.resolved_at.isoformat(timespec="seconds") if i.resolved_at else "",
+            i.resolved_by,
+        ]
+        for i in qs
+    )
+    header = ["id", "tenant", "platform", "situation", "who_acts", "status", "resolution"]
+    header += ["tenant_wide", "person", "still_failing", "opened_at", "resolved_at", "resolved_by"]
+    return stream("mio-incidents.csv", header, rows)
 
 
 @dashboard_page

@@ -25,12 +25,13 @@ from dashboard.snapshots import take_snapshots
 from dashboard.stats import weighted_median
 from notifications.models import Incident
 from platforms.keys import Platform
-from tokens.situations import CATALOGUE
+from tokens.situations import Audience
 
 TREND_DAYS = 30
+RANGES = (7, 30, 90)  # the trend's choices of days (?days=)
+ADMIN_SHOWN = 10
 # What the platform cards show, in order; the rest is folded into "other".
 SHOWN_STATES = ("healthy", "healing", "waiting_user", "waiting_admin")
-TENANT_WIDE = [key for key, info in CATALOGUE.items() if info.tenant_wide]
 
 
 def _snapshots(request: HttpRequest, tenant: Tenant | None):
@@ -38,11 +39,18 @@ def _snapshots(request: HttpRequest, tenant: Tenant | None):
     return qs.filter(tenant=tenant) if tenant is not None else qs
 
 
-def platform_cards(request: HttpRequest, tenant: Tenant | None) -> tuple[list[dict], object]:
+def trend_days(request: HttpRequest) -> int:
+    raw = request.GET.get("days", "")
+    return int(raw) if raw.isdigit() and int(raw) in RANGES else TREND_DAYS
+
+
+def platform_cards(
+    request: HttpRequest, tenant: Tenant | None, span: int = TREND_DAYS
+) -> tuple[list[dict], object]:
     """One card per platform (four queries in all, whatever the data size)."""
     today = timezone.now().astimezone(UTC).date()
-    start = today - timedelta(days=TREND_DAYS - 1)
-    days = [start + timedelta(days=i) for i in range(TREND_DAYS)]
+    start = today - timedelta(days=span - 1)
+    days = [start + timedelta(days=i) for i in range(span)]
     snaps = _snapshots(request, tenant)
     latest = snaps.aggregate(day=Max("day"), at=Max("computed_at"))
 
@@ -92,7 +100,7 @@ def platform_cards(request: HttpRequest, tenant: Tenant | None) -> tuple[list[di
                 "other": other,
                 "bar": charts.state_bar([charts.Part(s, counts[s]) for s in COUNTED_STATES]),
                 "trend": charts.stacked_area(
-                    days, series, title=f"{platform.label}: accounts by state, last 30 days"
+                    days, series, title=f"{platform.label}: accounts by state, last {span} days"
                 ),
                 "median_heal": weighted_median(heal.get(platform.value, [])),
                 "prompts_sent": prompts.get(platform.value, 0),
@@ -102,11 +110,14 @@ def platform_cards(request: HttpRequest, tenant: Tenant | None) -> tuple[list[di
 
 
 def _render(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
-    cards, as_of = platform_cards(request, tenant)
+    span = trend_days(request)
+    cards, as_of = platform_cards(request, tenant, span)
+    # Everything that waits on an admin: tenant-wide problems and single accounts alike (a
+    # deleted or disabled user), so the box agrees with the "Waiting on admin" counters.
     admin_incidents = scope(
-        Incident.objects.filter(status=Incident.Status.OPEN, situation__in=TENANT_WIDE),
+        Incident.objects.filter(status=Incident.Status.OPEN, audience=Audience.ADMIN),
         request,
-    ).select_related("tenant")
+    ).select_related("tenant", "account__person")
     if tenant is not None:
         admin_incidents = admin_incidents.filter(tenant=tenant)
     return render(
@@ -117,12 +128,13 @@ def _render(request: HttpRequest, tenant: Tenant | None) -> HttpResponse:
             "tenants": list(tenants(request).only("name", "slug")[:200]),
             "cards": cards,
             "as_of": as_of,
-            "admin_incidents": list(admin_incidents.order_by("-opened_at")[:10]),
-            "states_legend": [
-                {"key": s, "label": charts.STATE_LABELS[s], "colour": charts.STATE_COLOURS[s]}
-                for s in COUNTED_STATES
-            ],
+            "admin_incidents": list(
+                admin_incidents.order_by("-tenant_wide", "-opened_at")[:ADMIN_SHOWN]
+            ),
+            "states_legend": [{"label": charts.STATE_LABELS[s], "key": s} for s in COUNTED_STATES],
             "can_refresh": can_act(request, tenant.pk if tenant else None),
+            "span": span,
+            "ranges": RANGES,
         },
     )
 

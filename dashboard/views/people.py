@@ -12,6 +12,7 @@ from dashboard import actions
 from dashboard.access import dashboard_action, dashboard_page
 from dashboard.audit import record
 from dashboard.charts import STATE_LABELS
+from dashboard.csvexport import CHUNK, stream
 from dashboard.models import AuditEntry
 from dashboard.paging import paginate, query_without_page
 from dashboard.scoping import can_act, get_scoped_or_404, scope, tenants
@@ -21,7 +22,8 @@ from platforms.keys import Platform
 from tokens.models import CheckRecord, CredentialState, PlatformAccount
 
 SEARCH_MAX = 100
-HISTORY = 50
+HISTORY = 25
+INCIDENTS_SHOWN = 20
 
 
 def _accounts() -> Prefetch:
@@ -33,9 +35,8 @@ def _accounts() -> Prefetch:
     )
 
 
-@dashboard_page
-def people_list(request: HttpRequest) -> HttpResponse:
-    people = scope(Person.objects.all(), request).select_related("tenant")
+def _filtered(request: HttpRequest):
+    people = scope(Person.objects.all(), request)
     q = request.GET.get("q", "").strip()[:SEARCH_MAX]
     if q:
         people = people.filter(Q(email__icontains=q) | Q(name__icontains=q))
@@ -52,6 +53,13 @@ def people_list(request: HttpRequest) -> HttpResponse:
     slug = request.GET.get("tenant", "")[:64]
     if slug:
         people = people.filter(tenant__slug=slug)
+    return people, q, state, platform, slug
+
+
+@dashboard_page
+def people_list(request: HttpRequest) -> HttpResponse:
+    people, q, state, platform, slug = _filtered(request)
+    people = people.select_related("tenant")
     # Newest first by primary key: an index walk, where ordering by name would sort them all.
     page = paginate(people.order_by("-pk").prefetch_related(_accounts()), request)
     return render(
@@ -72,17 +80,55 @@ def people_list(request: HttpRequest) -> HttpResponse:
 
 
 @dashboard_page
+def people_export(request: HttpRequest) -> HttpResponse:
+    """People and their accounts as CSV, one row per account, streamed (never a token)."""
+    people, *_ = _filtered(request)
+    accounts = (
+        PlatformAccount.objects.filter(person__in=people.values("pk"))
+        .select_related("person__tenant", "credential")
+        .defer(*SEALED)
+        .order_by("person_id", "platform")
+        .iterator(chunk_size=CHUNK)
+    )
+    rows = (
+        [
+            a.person.tenant.slug,
+            a.person.name,
+            a.person.email,
+            "yes" if a.person.is_tenant_admin else "",
+            a.platform,
+            a.upstream_user_id,
+            a.credential.state if a.credential_id else "",
+            a.credential.situation if a.credential_id else "",
+            _iso(a.credential.last_checked_at) if a.credential_id else "",
+            _iso(a.credential.last_refreshed_at) if a.credential_id else "",
+        ]
+        for a in accounts
+    )
+    header = ["tenant", "name", "email", "tenant_admin", "platform", "upstream_id", "state"]
+    header += ["situation", "last_checked_at", "last_refreshed_at"]
+    return stream("mio-people.csv", header, rows)
+
+
+def _iso(moment) -> str:
+    return moment.isoformat(timespec="seconds") if moment else ""
+
+
+@dashboard_page
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_scoped_or_404(
         Person.objects.select_related("tenant").prefetch_related(_accounts()), request, pk=pk
     )
     accounts = list(person.accounts.all())
     credential_ids = [a.credential_id for a in accounts if a.credential_id]
-    checks = list(
+    # Newest first, a page at a time: an account checked every few minutes has a long history.
+    checks = paginate(
         CheckRecord.objects.filter(credential_id__in=credential_ids)
         .select_related("credential")
         .defer(*SEALED)
-        .order_by("-checked_at")[:HISTORY]
+        .order_by("-checked_at", "-pk"),
+        request,
+        per_page=HISTORY,
     )
     # Their own incidents, and the tenant-wide ones that list one of their accounts: two index
     # lookups joined by OR (the account FK, and the affected-accounts table by credential).
@@ -92,7 +138,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incidents = list(
         Incident.objects.filter(
             Q(account_id__in=[a.pk for a in accounts]) | Q(pk__in=via_affected)
-        ).order_by("-pk")[:20]
+        ).order_by("-opened_at", "-pk")[:INCIDENTS_SHOWN]
     )
     audit = list(
         AuditEntry.objects.filter(
@@ -108,6 +154,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "accounts": accounts,
             "checks": checks,
+            "query": query_without_page(request),
             "incidents": incidents,
             "audit": audit,
             "can_act": can_act(request, person.tenant_id),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import requests
 
@@ -16,7 +16,14 @@ class Browser:
         self.http.trust_env = False
 
     def get(self, url: str) -> requests.Response:
-        return self.http.get(url, timeout=30, allow_redirects=False)
+        page = self.http.get(url, timeout=30, allow_redirects=False)
+        # A finished sign-in redirects to its success page (so reloading it is harmless):
+        # follow that one, as a browser does, and no other.
+        if page.status_code == 302 and page.headers["Location"].endswith("/resync/done/"):
+            page = self.http.get(
+                urljoin(url, page.headers["Location"]), timeout=30, allow_redirects=False
+            )
+        return page
 
     def submit(self, page: requests.Response, action: str = "", **data: str) -> requests.Response:
         """POST the page's form (CSRF token included), as pressing its button does."""

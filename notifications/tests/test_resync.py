@@ -67,6 +67,23 @@ def test_it_re_syncs_the_account_and_confirms_to_user_and_admins(sandbox, platfo
     assert len(world.inbox(user.person)) == 2
 
 
+def test_it_shows_the_success_again_when_the_success_page_is_reloaded(sandbox) -> None:
+    _world, _user, row = broken(sandbox)
+    browser = Browser()
+    landing = browser.get(url_for(row.resync_link))
+    callback = authorized(browser, landing)
+    done = browser.get(callback)
+    assert 'data-page="resync-success"' in done.text
+    assert done.url.endswith("/resync/done/")  # a redirect target, safe to reload
+    for again in (done.url, callback):  # reload, and the back button to the callback
+        page = browser.get(again)
+        assert page.status_code == 200
+        assert 'data-page="resync-success"' in page.text
+        assert "took too long" not in page.text
+    # A browser that finished nothing gets no success page.
+    assert Browser().get(done.url).status_code == 404
+
+
 def test_it_refuses_another_upstream_account_and_stores_nothing(sandbox) -> None:
     world, user, row = broken(sandbox)
     other = world.users[1]

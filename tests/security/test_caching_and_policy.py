@@ -108,6 +108,4 @@ def test_no_page_needs_inline_styles(world) -> None:
 def test_the_state_colours_in_the_stylesheet_match_the_charts() -> None:
     css = (ROOT / "static" / "mio" / "dashboard.css").read_text()
     for state, colour in STATE_COLOURS.items():
-        assert (
-            f".badge--{state}, .swatch--{state} {{ --badge: {colour}; --swatch: {colour}; }}" in css
-        )
+        assert f".state-{state} {{ --state: {colour}; }}" in css, state

@@ -175,6 +175,12 @@ TARGETS = [
         lambda w: fuzzing_forms.sandbox_calls("reset"),
     ),
     Target(
+        "dashboard/invitations/<str:token>/",
+        "/dashboard/invitations/not-a-signed-invitation/",
+        "refuse",
+        lambda w: fuzzing_forms.any_form(["username", "password1", "password2"]),
+    ),
+    Target(
         "accounts/login/",
         "/accounts/login/",
         "form",

@@ -14,15 +14,15 @@ way. The walk fails for a URL outside them, so a new URL must say how it is isol
 - ``resync/``: the signed link names one person's account; another tenant's account cannot
   sign in on it (tests/security/test_resync_links.py), a fresh link by email reveals nobody
   (notifications/tests/test_resync.py).
-- ``install/``: "Add to Slack" (platforms/slack/install.py), behind the dashboard's sign-in and
+- ``install/``: "Add to Slack" (dashboard/slack_install.py), behind the dashboard's sign-in and
   TOTP; it installs only for a tenant the user is an admin of (another tenant's answers 404)
   and its signed, single-use state names that tenant and this browser's session
-  (platforms/slack/tests/test_install.py).
+  (dashboard/tests/test_slack_install.py).
 - ``accounts/``: django-allauth, the signed-in user's own login, password and MFA: nothing of
   a tenant.
 - ``sandbox/``: the fake platforms, mounted only with ``SANDBOX_ENABLED`` (never in
   production): no tenant data.
-- the home page: static.
+- the home page: static; ``favicon.ico``: a redirect to the static icon.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ FAMILIES = (
 
 def test_it_knows_how_every_url_is_isolated() -> None:
     for route, _pattern in walk(get_resolver().url_patterns):
-        assert route == "" or route.startswith(FAMILIES), route
+        assert route in ("", "favicon.ico") or route.startswith(FAMILIES), route
 
 
 def test_it_keeps_a_tenants_dashboard_admin_out_of_every_admin_url() -> None:

@@ -1,5 +1,9 @@
 """ "Add to Slack": a tenant admin installs the Mio bot in the tenant's Slack workspace.
 
+The dashboard owns these pages (its sign-in, scoping and audit log); Slack's part is the
+platform's install helpers, ``platforms.slack.oauth.begin_install`` / ``finish_install``, so
+``platforms/`` never imports the dashboard.
+
 ``start`` (GET ``/install/slack/?tenant=<slug>``, from the dashboard) sends the browser to
 Slack's ``oauth/v2/authorize`` with the bot scopes; ``callback`` redeems the code
 (``oauth.v2.access``) and records the installation with the bot's rotating token. Both sit

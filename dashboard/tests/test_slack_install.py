@@ -13,10 +13,11 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from dashboard import slack_install as install
 from dashboard.models import AuditEntry
 from dashboard.tests.factories import make_user
 from platforms.messages import Message
-from platforms.slack import install
+from platforms.registry import get_adapter
 from platforms.slack.oauth import BOT_SCOPES
 from tests.factories import make_account, make_person, make_tenant
 from tokens.models import Credential, Installation
@@ -25,6 +26,11 @@ from tokens.secret import reveal
 
 START = "/install/slack/"
 CALLBACK = "/install/slack/callback/"
+
+
+@pytest.fixture
+def slack():
+    return get_adapter("slack")
 
 
 def _http() -> requests.Session:

@@ -1,10 +1,11 @@
-""" "Add to Slack", mounted under /install/slack/ (platforms.slack.install)."""
+""" "Add to Slack", mounted under /install/slack/ (dashboard.slack_install): the path Slack's
+app configuration names as its redirect URL, so it stays where it was."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from platforms.slack import install
+from dashboard import slack_install as install
 
 app_name = "slack-install"
 
