@@ -380,7 +380,10 @@ class PlatformContract:
         if "found" in expect:
             assert got.value == expect["found"], where
         if "value" in expect:
-            _assert_fields(got.value, expect["value"], where)
+            if isinstance(expect["value"], dict):
+                _assert_fields(got.value, expect["value"], where)
+            else:
+                assert got.value == expect["value"], f"{where}: {got.value!r}"
 
     def wire_context(self, account: PlatformAccount) -> dict[str, str]:
         """Values for a fixture's placeholders, from a freshly provisioned account."""

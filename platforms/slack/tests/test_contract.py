@@ -8,7 +8,8 @@ from typing import Any
 from django.conf import settings
 from slack_sdk.models.blocks import Block
 
-from platforms.base import PlatformAdapter
+from platforms import revocation
+from platforms.base import PlatformAdapter, TokenGrant
 from platforms.sandbox import core
 from platforms.sandbox.fakes.slack import state as fake_state
 from platforms.sandbox.models import SandboxToken, SandboxUser
@@ -104,6 +105,11 @@ class TestSlackContract(PlatformContract):
             bot = self._installation(account).credential
             return adapter.redeem_refresh_token(bot, "xoxe-1-the-bot-refresh-token")
         return super().exercise_token(wire, adapter, account)
+
+    def exercise_revoke(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        # What a refused re-sync does with the token issued for the wrong account.
+        token = reveal(self.credential(account).access_token) or ""
+        return revocation.REVOKERS["slack"](TokenGrant(access_token=token))
 
     def exercise_profile(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
         return adapter.profile(self._bot(account), account.upstream_user_id)
