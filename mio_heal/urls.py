@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/", include("tokens.api_urls")),
     path("resync/", include("accounts.urls")),
     path("install/slack/", include("platforms.slack.install_urls")),
+    # /metrics and the operator's platform-app checks (/healthz, /readyz: operations.probes).
+    path("", include("operations.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

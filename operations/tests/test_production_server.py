@@ -1,0 +1,167 @@
+"""gunicorn with production settings, as an operator runs it (the sandbox as a closed rig).
+
+One PostgreSQL database of its own, reached through a link the last test cuts; the app is
+started by the repository's gunicorn.conf.py after ``migrate`` and ``collectstatic``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+import requests
+from cryptography.fernet import Fernet
+
+from operations.tests.rig import Gunicorn, Link, fresh_database, manage, via
+
+pytestmark = pytest.mark.postgres_only
+
+METRICS_TOKEN = "metrics-token-for-the-rig-0123456789"
+HTTPS = {"X-Forwarded-Proto": "https"}
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    base = os.environ["DATABASE_URL"]
+    name = f"{urlsplit(base).path.lstrip('/') or 'mio'}_gunicorn"
+    direct = fresh_database(base, name)
+    parts = urlsplit(direct)
+    link = Link((parts.hostname or "127.0.0.1", parts.port or 5432))
+    var = tmp_path_factory.mktemp("var")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "MIO_", "Q_", "SANDBOX", "DB_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="mio_heal.settings",
+        DEBUG="off",
+        SECRET_KEY="rig-secret-key-" + "x" * 40,
+        TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="http://127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        BEHIND_TLS_PROXY="on",
+        SANDBOX_ENABLED="on",
+        SANDBOX_IN_PRODUCTION="on",
+        STATIC_MANIFEST="on",
+        METRICS_TOKEN=METRICS_TOKEN,
+        VAR_DIR=str(var),
+        DATABASE_URL=direct,
+        WEB_ACCESS_LOG="off",
+    )
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "collectstatic", "--no-input", "-v", "0")
+    server = Gunicorn({**env, "DATABASE_URL": via(direct, link.port)}, var / "gunicorn.log")
+    try:
+        yield {"server": server, "url": server.url, "link": link, "db": direct, "var": var}
+    finally:
+        server.stop()
+        link.cut()
+
+
+def _sql(db: str, statement: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def test_it_serves_the_login_page_with_security_headers(rig: dict) -> None:
+    response = requests.get(f"{rig['url']}/accounts/login/", headers=HTTPS, timeout=10)
+    assert response.status_code == 200
+    assert 'name="password"' in response.text
+    headers = response.headers
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert "Secure" in headers["Set-Cookie"]  # the CSRF cookie
+    assert "DEBUG" not in response.text
+
+
+def test_it_does_not_redirect_plain_http_when_ssl_redirect_is_off(rig: dict) -> None:
+    response = requests.get(f"{rig['url']}/accounts/login/", allow_redirects=False, timeout=10)
+    assert response.status_code == 200
+
+
+def test_it_serves_hashed_compressed_static_files_cached_for_ever(rig: dict) -> None:
+    manifest = json.loads((Path(rig["var"]) / "static" / "staticfiles.json").read_text())
+    hashed = manifest["paths"]["mio/site.css"]
+    assert hashed != "mio/site.css"
+    page = requests.get(f"{rig['url']}/accounts/login/", timeout=10).text
+    assert f"/static/{hashed}" in page  # pages link the hashed name
+
+    response = requests.get(
+        f"{rig['url']}/static/{hashed}", headers={"Accept-Encoding": "gzip"}, timeout=10
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    cache = response.headers["Cache-Control"]
+    assert "immutable" in cache
+    assert int(cache.split("max-age=")[1].split(",")[0]) >= 365 * 86400
+
+
+def test_it_answers_healthz_and_readyz(rig: dict) -> None:
+    health = requests.get(f"{rig['url']}/healthz", timeout=10)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    ready = requests.get(f"{rig['url']}/readyz", timeout=10)
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "ok", "migrations": "ok", "scheduler": "ok"},
+    }
+
+
+def test_it_probes_with_any_host_header_and_without_https(rig: dict) -> None:
+    # A load balancer probes the process by its address over plain HTTP.
+    response = requests.get(f"{rig['url']}/healthz", headers={"Host": "10.1.2.3"}, timeout=10)
+    assert response.status_code == 200
+
+
+def test_it_is_not_ready_when_the_scheduler_is_late(rig: dict) -> None:
+    _sql(
+        rig["db"],
+        "UPDATE django_q_schedule SET next_run = now() - interval '1 hour'"
+        " WHERE name = 'mio-health-sweep'",
+    )
+    try:
+        ready = requests.get(f"{rig['url']}/readyz", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["scheduler"] == "fail"
+        assert ready.json()["checks"]["database"] == "ok"
+    finally:
+        _sql(
+            rig["db"],
+            "UPDATE django_q_schedule SET next_run = now() + interval '1 minute'"
+            " WHERE name = 'mio-health-sweep'",
+        )
+    assert requests.get(f"{rig['url']}/readyz", timeout=10).status_code == 200
+
+
+def test_it_refuses_metrics_without_the_token(rig: dict) -> None:
+    assert requests.get(f"{rig['url']}/metrics", timeout=10).status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert requests.get(f"{rig['url']}/metrics", headers=wrong, timeout=10).status_code == 401
+    good = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    response = requests.get(f"{rig['url']}/metrics", headers=good, timeout=10)
+    assert response.status_code == 200
+    assert "mio_outbox_depth 0.0" in response.text
+    assert 'mio_job_late{job="sweep"} 0.0' in response.text
+
+
+def test_it_is_not_ready_when_the_database_is_unreachable(rig: dict) -> None:
+    """Last: cuts the rig's database link for good."""
+    rig["link"].cut()
+    ready = requests.get(f"{rig['url']}/readyz", timeout=30)
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"] == "fail"
+    assert "password" not in ready.text
+    assert "postgres" not in ready.text
+    # The process itself still answers: it is alive, only not ready.
+    assert requests.get(f"{rig['url']}/healthz", timeout=10).status_code == 200

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from operations import views
+
+app_name = "operations"
+
+urlpatterns = [
+    path("metrics", views.metrics, name="metrics"),
+]
