@@ -358,10 +358,11 @@ LOGGING = {
 # SecurityMiddleware; every request gets an id for its log lines.
 INSTALLED_APPS += ["operations"]
 MIDDLEWARE.insert(0, "operations.probes.ProbeMiddleware")
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-)
+if not DEBUG:  # with DEBUG, runserver serves /static/ from the source folders itself
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 MIDDLEWARE.insert(1, "operations.logs.RequestIdMiddleware")
 # Compressed files with content-hashed names (served with a far-future, immutable
 # Cache-Control) once `collectstatic` ran; the demo and the tests keep plain names.
