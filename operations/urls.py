@@ -8,4 +8,5 @@ app_name = "operations"
 
 urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
+    path("dashboard/platform-apps/", views.platform_checks, name="platform-checks"),
 ]

@@ -7,9 +7,11 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from dashboard.access import dashboard_page
 from operations.metrics import MioCollector
 
 
@@ -45,3 +47,18 @@ def metrics(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@dashboard_page
+def platform_checks(request: HttpRequest) -> HttpResponse:
+    """The operator's page of ``check_platforms``: run on each visit (a few platform calls)."""
+    if not (request.user.is_superuser or request.user.is_staff):
+        return render(request, "dashboard/forbidden.html", status=403)
+    from platforms.appcheck import run
+
+    findings = run()
+    return render(
+        request,
+        "operations/platform_checks.html",
+        {"findings": findings, "broken": sum(1 for f in findings if not f.ok)},
+    )
