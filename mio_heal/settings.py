@@ -393,6 +393,15 @@ if DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
         "timeout": env.float("DB_POOL_TIMEOUT", default=60.0),
         "max_idle": 300.0,
     }
+# Each process names itself to PostgreSQL (pg_stat_activity.application_name): mio-qcluster,
+# mio-migrate… for manage.py commands, mio-web for the web server.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    import sys as _sys
+
+    _role = _sys.argv[1] if len(_sys.argv) > 1 and _sys.argv[0].endswith("manage.py") else "web"
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "application_name", env.str("DB_APPLICATION_NAME", default=f"mio-{_role}")[:63]
+    )
 # LOG_FORMAT=json: one JSON object per line (with request and task ids), still redacted.
 if env.str("LOG_FORMAT", default="plain") == "json":
     LOGGING["formatters"]["json"] = {"()": "operations.logs.JsonFormatter"}
