@@ -149,3 +149,23 @@ def test_it_gives_a_forked_child_a_pool_of_its_own():
         assert DatabaseWrapper._connection_pools["inherited-test"] is sentinel  # parent keeps it
     finally:
         DatabaseWrapper._connection_pools.pop("inherited-test", None)
+
+
+def log_from_a_task() -> None:
+    logging.getLogger("operations.tests.task").warning("inside the task")
+
+
+@pytest.mark.django_db
+def test_it_tags_a_queue_tasks_log_lines_with_its_task_id():
+    from django_q.tasks import async_task
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("operations.tests.task")
+    logger.addHandler(handler)
+    logger.propagate = False
+    task_id = async_task("operations.tests.test_deploy.log_from_a_task")  # inline in tests
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["message"] == "inside the task"
+    assert line["task_id"] == task_id

@@ -6,8 +6,12 @@ started by the repository's gunicorn.conf.py after ``migrate`` and ``collectstat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,7 +21,7 @@ import pytest
 import requests
 from cryptography.fernet import Fernet
 
-from operations.tests.rig import Gunicorn, Link, fresh_database, manage, via
+from operations.tests.rig import ROOT, Gunicorn, Link, free_port, fresh_database, manage, via
 
 pytestmark = pytest.mark.postgres_only
 
@@ -153,6 +157,72 @@ def test_it_refuses_metrics_without_the_token(rig: dict) -> None:
     assert response.status_code == 200
     assert "mio_outbox_depth 0.0" in response.text
     assert 'mio_job_late{job="sweep"} 0.0' in response.text
+
+
+def test_it_runs_web_and_workers_from_an_env_file_with_scripts_serve(rig: dict, tmp_path):
+    """scripts/serve: migrate, collectstatic, gunicorn and a qcluster whose worker runs the
+    schedules (its heartbeat shows up), all from one env file; SIGTERM stops both."""
+    port = free_port()
+    env_file = tmp_path / "mio.env"
+    lines = {
+        "DEBUG": "off",
+        "SECRET_KEY": "serve-secret-key-" + "s" * 40,
+        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": rig["db"],
+        "SECURE_SSL_REDIRECT": "0",
+        "SANDBOX_ENABLED": "on",
+        "SANDBOX_IN_PRODUCTION": "on",
+        "ZOOM_CLIENT_ID": "sandboxzoomclient",
+        "ZOOM_CLIENT_SECRET": "sandbox-zoom-secret",
+        "ZOOM_WEBHOOK_SECRET": "sandbox-zoom-webhook",
+        "ZOOM_BOT_JID": "v1sandboxbot@xmpp.zoom.us",
+        "BIND": f"127.0.0.1:{port}",
+        "VAR_DIR": str(tmp_path / "var"),
+        "WEB_ACCESS_LOG": "off",
+        "Q_WORKERS": "1",
+    }
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
+    _sql(rig["db"], "DELETE FROM operations_heartbeat WHERE job = 'outbox'")
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "MIO_", "Q_", "SANDBOX", "DB_"))
+    }
+    log = (tmp_path / "serve.log").open("w")
+    serve = subprocess.Popen(  # noqa: S603
+        [str(ROOT / "scripts" / "serve"), str(env_file)],
+        cwd=ROOT,
+        env=clean,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        beat = None
+        while time.monotonic() < deadline and beat is None:
+            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+            with contextlib.suppress(requests.ConnectionError):
+                assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
+                with psycopg.connect(rig["db"]) as conn:
+                    beat = conn.execute(
+                        "SELECT last_ok_at FROM operations_heartbeat WHERE job = 'outbox'"
+                    ).fetchone()
+                    beat = beat if beat and beat[0] else None
+            time.sleep(1)
+        assert beat is not None, "the worker never ran the outbox tick"
+        assert requests.get(f"{url}/accounts/login/", timeout=10).status_code == 200
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            code = serve.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(serve.pid, signal.SIGKILL)
+            raise
+    assert code == 0, (tmp_path / "serve.log").read_text()
 
 
 def test_it_is_not_ready_when_the_database_is_unreachable(rig: dict) -> None:
