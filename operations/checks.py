@@ -31,6 +31,13 @@ def connection_budget(app_configs: Any = None, databases: Any = None, **_: Any) 
                 id="operations.W001",
             )
         ]
+    return over_budget(budget, limit)
+
+
+def over_budget(budget: Any, limit: int) -> list:
+    """W002 when ``budget`` (an ``operations.dbbudget.Budget``) can exceed ``limit``."""
+    from operations import dbbudget
+
     if budget.total > limit:
         return [
             checks.Warning(

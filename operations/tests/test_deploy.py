@@ -169,3 +169,25 @@ def test_it_tags_a_queue_tasks_log_lines_with_its_task_id():
     line = json.loads(stream.getvalue().strip().splitlines()[-1])
     assert line["message"] == "inside the task"
     assert line["task_id"] == task_id
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_it_warns_when_the_deployment_can_exceed_the_servers_connections():
+    from operations.checks import connection_budget, over_budget
+    from operations.dbbudget import server_limit
+
+    limit = server_limit()  # the real server's max_connections minus its reserve
+    assert limit is not None
+    assert limit > 0
+    fits = Budget(web_processes=1, clusters=1, per_process=2, workers=1)
+    assert over_budget(fits, limit) == []
+    too_many = Budget(web_processes=limit, clusters=1, per_process=8, workers=2)
+    (warning,) = over_budget(too_many, limit)
+    assert warning.id == "operations.W002"
+    assert f"more than the server's {limit}" in warning.msg
+    # Without a pool (the test settings' default, DEBUG on) the check says so.
+    from mio_heal.dbpool import pool_max
+
+    found = [w.id for w in connection_budget(databases=["default"])]
+    assert ("operations.W001" in found) is (pool_max() is None)
