@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.mail import mail_admins
+from django.conf import settings
+from django.core.mail import send_mail
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,15 @@ def watch() -> dict[str, list[str]]:
             + "\n\nCheck that every `manage.py qcluster` is running and read its log; "
             "docs/operations.md, 'Worker heartbeat', says what each job does."
         )
-        mail_admins("Background work is late", body, fail_silently=False)
+        recipients = [address for _, address in settings.ADMINS]  # OPERATOR_EMAILS
+        if recipients:
+            send_mail(
+                "Mio Auto Heal: background work is late",
+                body,
+                None,  # DEFAULT_FROM_EMAIL
+                recipients,
+                fail_silently=False,  # a failed send is retried on the next run
+            )
         log.error("background work is late: %s", ", ".join(s.job.key for s in fresh))
         Heartbeat.objects.filter(job__in=[s.job.key for s in fresh]).update(
             alerted_at=timezone.now()

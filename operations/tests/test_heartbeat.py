@@ -44,6 +44,8 @@ def test_it_emails_the_operators_once_per_episode_of_lateness(settings):
         assert set(watch()["alerted"]) == {"sweep", "outbox", "snapshots"}
         assert len(mail.outbox) == 1
         assert "Health sweep" in mail.outbox[0].body
+        assert mail.outbox[0].to == ["ops@example.com"]
+        assert mail.outbox[0].subject == "Mio Auto Heal: background work is late"
         assert watch()["alerted"] == []  # still late: no second email
         assert len(mail.outbox) == 1
         async_task("tokens.tasks.sweep_due")  # the sweep runs again: its episode ends
