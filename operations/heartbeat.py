@@ -68,7 +68,7 @@ def record_finished(sender: Any = None, func: Any = None, task: dict | None = No
 
     now = timezone.now()
     fields: dict[str, Any] = {"last_finished_at": now}
-    if task.get("success", True):
+    if task.get("success"):  # absent: an inline task that raised
         fields.update(last_ok_at=now, alerted_at=None)
     else:
         fields["last_failed_at"] = now

@@ -86,3 +86,12 @@ def test_it_shows_no_worker_status_to_a_tenant_admin(client):
     with time_machine.travel(timezone.now() + timedelta(minutes=30)):
         page = client.get(reverse("dashboard:overview")).content.decode()
     assert "Background work" not in page
+
+
+def test_it_does_not_count_a_failed_run_as_a_heartbeat():
+    from operations.heartbeat import record_finished
+
+    record_finished(func="tokens.tasks.sweep_due", task={"success": False})
+    beat = Heartbeat.objects.get(job="sweep")
+    assert beat.last_failed_at is not None
+    assert beat.last_ok_at is None
