@@ -77,7 +77,7 @@ def test_it_shows_operators_when_work_last_ran_and_a_banner_when_late(client):
     with time_machine.travel(timezone.now() + timedelta(minutes=30)):
         page = client.get(reverse("dashboard:overview")).content.decode()
     assert "Background work is late" in page
-    assert "Health sweep (last ran never)" in page
+    assert "Health sweep (has not run yet)" in page
 
 
 def test_it_shows_no_worker_status_to_a_tenant_admin(client):
