@@ -33,3 +33,25 @@ accesslog = "-" if os.environ.get("WEB_ACCESS_LOG", "on") != "off" else None
 errorlog = "-"
 # No query strings in the access log: re-sync and OAuth callback URLs carry codes and states.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+# LOG_FORMAT=json: gunicorn's own lines (start, worker boots and timeouts) as JSON too, through
+# the same redaction filter as the app's (the access log stays off or plain: it has no ids).
+if os.environ.get("LOG_FORMAT") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": "mio_heal.logging.RedactTokensFilter"}},
+        "formatters": {"json": {"()": "operations.logs.JsonFormatter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "filters": ["redact"],
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }

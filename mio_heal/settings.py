@@ -363,7 +363,7 @@ if not DEBUG:  # with DEBUG, runserver serves /static/ from the source folders i
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
         "whitenoise.middleware.WhiteNoiseMiddleware",
     )
-MIDDLEWARE.insert(1, "operations.logs.RequestIdMiddleware")
+MIDDLEWARE.insert(0, "operations.logs.RequestIdMiddleware")  # probes get ids too
 # Compressed files with content-hashed names (served with a far-future, immutable
 # Cache-Control) once `collectstatic` ran; the demo and the tests keep plain names.
 # Default: on in production once `collectstatic` wrote its manifest (scripts/serve runs it).

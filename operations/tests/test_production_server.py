@@ -58,6 +58,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         VAR_DIR=str(var),
         DATABASE_URL=direct,
         WEB_ACCESS_LOG="off",
+        LOG_FORMAT="json",
     )
     manage(env, "migrate", "--no-input", "-v", "0")
     manage(env, "collectstatic", "--no-input", "-v", "0")
@@ -235,3 +236,10 @@ def test_it_is_not_ready_when_the_database_is_unreachable(rig: dict) -> None:
     assert "postgres" not in ready.text
     # The process itself still answers: it is alive, only not ready.
     assert requests.get(f"{rig['url']}/healthz", timeout=10).status_code == 200
+    # LOG_FORMAT=json: gunicorn's lines and the app's are JSON, the app's with the request id.
+    time.sleep(0.5)
+    lines = [json.loads(line) for line in Path(rig["var"], "gunicorn.log").read_text().splitlines()]
+    assert any("Booting worker" in line["message"] for line in lines)
+    failed = [line for line in lines if line["message"] == "readyz: the database check failed"]
+    assert failed
+    assert failed[-1]["request_id"] == ready.headers["X-Request-ID"]
