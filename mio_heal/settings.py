@@ -414,3 +414,58 @@ LOGGING = {
         "msal": {"level": "WARNING"},
     },
 }
+
+# --- running it as operators do (operations app; docs/operations.md) ---------------------------
+# /healthz and /readyz are answered first, before host checks and the HTTPS redirect (a probe
+# talks plain HTTP to the process by its address); WhiteNoise serves /static/ right after
+# SecurityMiddleware; every request gets an id for its log lines.
+INSTALLED_APPS += ["operations"]
+MIDDLEWARE.insert(0, "operations.probes.ProbeMiddleware")
+if not DEBUG:  # with DEBUG, runserver serves /static/ from the source folders itself
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+MIDDLEWARE.insert(0, "operations.logs.RequestIdMiddleware")  # probes get ids too
+# Compressed files with content-hashed names (served with a far-future, immutable
+# Cache-Control) once `collectstatic` ran; the demo and the tests keep plain names.
+# Default: on in production once `collectstatic` wrote its manifest (scripts/serve runs it).
+STATIC_MANIFEST = env.bool(
+    "STATIC_MANIFEST", default=not DEBUG and (STATIC_ROOT / "staticfiles.json").exists()
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# /metrics answers a bearer token, or scrapers from these networks (the direct peer address).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# PostgreSQL connection budget: one bounded psycopg pool per process (Django's native pool).
+# Connections per process <= DB_POOL_MAX_SIZE; see operations/dbbudget.py for the formula.
+DB_POOL = env.bool("DB_POOL", default=not DEBUG)
+if DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not the thread
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=0),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        # A thread waits this long for a free connection before its work fails (and retries).
+        "timeout": env.float("DB_POOL_TIMEOUT", default=60.0),
+        "max_idle": 300.0,
+    }
+# Each process names itself to PostgreSQL (pg_stat_activity.application_name): mio-qcluster,
+# mio-migrate… for manage.py commands, mio-web for the web server.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    import sys as _sys
+
+    _role = _sys.argv[1] if len(_sys.argv) > 1 and _sys.argv[0].endswith("manage.py") else "web"
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "application_name", env.str("DB_APPLICATION_NAME", default=f"mio-{_role}")[:63]
+    )
+# LOG_FORMAT=json: one JSON object per line (with request and task ids), still redacted.
+if env.str("LOG_FORMAT", default="plain") == "json":
+    LOGGING["formatters"]["json"] = {"()": "operations.logs.JsonFormatter"}
+    LOGGING["handlers"]["console"]["formatter"] = "json"

@@ -27,6 +27,8 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("resync/", include("accounts.urls")),
     path("install/slack/", include("dashboard.install_urls")),
+    # /metrics and the operator's platform-app checks (/healthz, /readyz: operations.probes).
+    path("", include("operations.urls")),
 ]
 
 handler403 = "mio_heal.errorpages.forbidden"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from mio_heal.dbpool import release as release_connection
 from platforms.base import CheckOutcome, PlatformAdapter
 from platforms.errors import Evidence, PlatformError
 from platforms.registry import get_adapter
@@ -98,6 +99,9 @@ def examine(
             return None
         if wait > 0:
             time.sleep(wait)
+    # The platform call may take seconds: hold no database connection meanwhile (a pooled one
+    # goes back to the pool; the adapter takes one again if it must store a refresh).
+    release_connection()
     outcome = apply_hint(run_adapter(adapter, credential), hint)
     retry_after = outcome.evidence.retry_after if outcome.evidence is not None else None
     if outcome.transient and retry_after:

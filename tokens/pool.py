@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from django.db import connections
 from django.utils import timezone
 
+from mio_heal.dbpool import release as release_connection
 from tokens import claims, conf, evidence
 from tokens.batching import Routine, is_routine, record_routine
 from tokens.checking import examine
@@ -131,6 +132,8 @@ class CheckPool:
     def _work(self, q: queue.Queue) -> None:
         try:
             while True:
+                # Waiting for work holds no database connection (a pooled one goes back).
+                release_connection()
                 try:
                     item = q.get(timeout=FLUSH_AFTER if self._pending else None)
                 except queue.Empty:

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.db import connections
 
+from mio_heal.dbpool import release as release_connection
 from platforms.registry import ADAPTERS, adapter_class
 from tokens import claims, conf
 from tokens.models import CheckRecord
@@ -75,6 +76,7 @@ def _produce(platform: str, pool: CheckPool, limiter: RateLimiter, deadline: flo
             batch = claims.claim_due(token, platforms=[platform])
             if not batch:
                 return
+            release_connection()  # feeding the pool may block: hold no connection meanwhile
             for credential in batch:
                 pool.submit(credential, token)
     except Exception:

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
+from mio_heal.dbpool import release as release_connection
 from platforms.sandbox.models import SandboxFaults, SandboxMessage, SandboxScript, SandboxToken
 
 _rng = random.SystemRandom()
@@ -92,6 +93,8 @@ def intercept(
     faults = SandboxFaults.objects.filter(platform=platform).first()
     if faults is not None:
         if faults.latency_ms:
+            # Simulated network latency holds no database connection (a pooled one goes back).
+            release_connection()
             time.sleep(faults.latency_ms / 1000)
         if faults.error_rate and _rng.random() < faults.error_rate:
             return random_fault(request)
@@ -128,6 +131,7 @@ def random_fault(request: HttpRequest | None = None) -> HttpResponse:
         return response
     if kind == "slow":
         # Longer than the adapters' timeout in the soak settings: the client gives up.
+        release_connection()  # a slow answer holds no database connection either
         time.sleep(float(_fault_timeout()))
         return JsonResponse({"error": "gateway_timeout"}, status=504)
     if kind == "reset":

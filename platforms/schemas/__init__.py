@@ -17,3 +17,10 @@ HERE = Path(__file__).resolve().parent
 def adaptive_card_schema(version: str) -> dict[str, Any]:
     """The schema of Adaptive Cards ``version`` ("1.3" for Webex, "1.5" for Teams)."""
     return json.loads((HERE / f"adaptive-card-{version}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def app_manifest_schema(platform: str) -> dict[str, Any]:
+    """The app manifest schema of ``platform``: "slack" (SchemaStore) or "teams" (v1.29)."""
+    name = {"slack": "slack-app-manifest.json", "teams": "teams-app-manifest-1.29.json"}[platform]
+    return json.loads((HERE / name).read_text(encoding="utf-8"))

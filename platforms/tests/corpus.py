@@ -35,6 +35,9 @@ PLATFORMS_DIR = Path(__file__).resolve().parent.parent
 # What a fixture may expect of the adapter. Each names one way to read an answer.
 EXPECT_KEYS = frozenset(
     {"grant", "identity", "situation", "audience", "transient", "sent", "found", "error", "value"}
+    # How check_platforms reads the answer (platforms/<p>/appcheck.py; platforms/tests/
+    # test_appcheck.py replays these and holds the fakes to them).
+    | {"appcheck"}
 )
 REQUIRED_KEYS = ("source", "summary", "request", "response", "expect", "fake")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -89,7 +92,13 @@ class Wire:
             or self.expect.get("transient")
             or self.expect.get("error")
             or self.expect.get("sent") is False
+            or (self.expect.get("appcheck") or {}).get("ok") is False
         )
+
+    @property
+    def is_appcheck(self) -> bool:
+        """An exchange of the operator's app-credential checks, not of a person's token."""
+        return "appcheck" in self.expect
 
     @property
     def fake_skip(self) -> str:

@@ -22,6 +22,9 @@ way. The walk fails for a URL outside them, so a new URL must say how it is isol
   a tenant.
 - ``sandbox/``: the fake platforms, mounted only with ``SANDBOX_ENABLED`` (never in
   production): no tenant data.
+- ``metrics``: Prometheus, behind a bearer token or a network allow-list; deployment-wide
+  counts labelled by platform, state, outcome, channel or job, never by tenant or person
+  (operations/metrics.py; refused without its token in operations/tests/).
 - the home page: static; ``favicon.ico``: a redirect to the static icon.
 """
 
@@ -54,6 +57,7 @@ FAMILIES = (
     "install/",
     "accounts/",
     "sandbox/",
+    "metrics",
 )
 
 

@@ -46,6 +46,8 @@ class TeamsFake(FakePlatform):
         "grants (Entra error bodies: error, error_codes, suberror, trace/correlation ids)",
         "bot_token": "POST login/botframework.com/oauth2/v2.0/token: the bot's client "
         "credentials token",
+        "app_token": "POST login/<tenant>/oauth2/v2.0/token: the Entra app's own client "
+        "credentials token (app-only Graph; check_platforms)",
         "probe": "GET graph/v1.0/me: Microsoft Graph identity call",
         "conversations": "POST connector/teams/v3/conversations: create the 1:1 conversation "
         "(member: the 29: Teams user id, or the Entra object id)",

@@ -105,6 +105,10 @@ def token(request: HttpRequest, tenant: str) -> HttpResponse:
         return _missing(request, "grant_type")
     grant_type = request.POST.get("grant_type", "")
     if grant_type == "client_credentials":
+        from platforms.sandbox.fakes.teams import apponly
+
+        if apponly.is_app_request(request):  # the Entra app itself, not the bot
+            return apponly.app_token(request, tenant)
         return _bot_token(request, tenant)
     found: SandboxToken | None = None
     if grant_type == "refresh_token":

@@ -46,6 +46,7 @@ class WebexFake(FakePlatform):
     endpoints = {
         "token": "POST /v1/access_token: authorization code exchange and refresh",
         "probe": "GET /v1/people/me: the identity call",
+        "bot_probe": "GET /v1/people/me with the bot's token: the bot's own details",
         "send": "POST /v1/messages: the bot's direct message",
         "direct": "GET /v1/messages/direct: the bot's 1:1 room with a person (user = them)",
         "authorize": "GET/POST /v1/authorize: the consent page",

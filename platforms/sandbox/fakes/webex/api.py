@@ -131,6 +131,10 @@ def _refresh(token: SandboxToken | None, value: str) -> HttpResponse:
 @csrf_exempt
 def people_me(request: HttpRequest) -> HttpResponse:
     token = core.find(KEY, S.ACCESS, core.bearer(request))
+    if token is None and (bot := core.find(KEY, S.BOT, core.bearer(request))) is not None:
+        from platforms.sandbox.fakes.webex.botme import bot_me
+
+        return bot_me(request, bot)  # a bot asking who it is
     user = token.user if token is not None else None
     if answer := core.intercept(request, KEY, "probe", user.email if user else ""):
         return answer
