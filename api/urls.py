@@ -1,10 +1,11 @@
-"""The relay API's URLs, mounted under /api/ (beside ``tokens.api_urls``)."""
+"""The relay API's URLs, mounted under /api/: the versioned API and the older failure report."""
 
 from __future__ import annotations
 
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from api import relay_failures
 from api.v1 import api
 
 v1_patterns, app_name_v1, namespace_v1 = api.urls
@@ -15,4 +16,5 @@ for pattern in v1_patterns:
 
 urlpatterns = [
     path("v1/", (v1_patterns, app_name_v1, namespace_v1)),
+    path("relay-failures/", relay_failures.relay_failures, name="relay-failures"),
 ]

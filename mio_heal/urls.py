@@ -23,7 +23,6 @@ urlpatterns = [
     path("dashboard/relay/", include("api.dashboard_urls")),
     path("dashboard/relay/webhooks/", include("outbound.dashboard_urls")),
     path("hooks/", include("platforms.hooks_urls")),
-    path("api/", include("tokens.api_urls")),
     path("api/", include("api.urls")),
     path("resync/", include("accounts.urls")),
     path("install/slack/", include("dashboard.install_urls")),

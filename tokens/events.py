@@ -2,9 +2,9 @@
 
 Platform webhook views (``platforms/<kind>/webhooks.py``) verify and parse their platform's
 events, then call ``report_platform_event``. The relay reports failed sends through
-``report_relay_failure`` (or ``POST /api/relay-failures/``, see ``tokens.api``). Neither makes an
-HTTP call: they mark accounts, record, and queue the checks on django-q2, so they answer fast
-(Slack wants its answer within 3 seconds).
+``report_relay_failure`` (``POST /api/relay-failures/``, see ``api.relay_failures``). Neither
+makes an HTTP call: they mark accounts, record, and queue the checks on django-q2, so they answer
+fast (Slack wants its answer within 3 seconds).
 
 Neither is ever the verdict (issue 14): an event or a report only makes us check the accounts
 ourselves at once, and only what our own check finds opens incidents and prompts anyone.

@@ -131,6 +131,29 @@ def test_it_holds_a_key_to_its_scopes(client, two) -> None:
     )
 
 
+def test_it_holds_the_older_failure_report_to_the_same_scope_and_limit(
+    client, two, settings
+) -> None:
+    account = two["data_a"]["accounts"][0]
+    report = {"platform": account.platform, "user": account.email, "status": 401, "body": "{}"}
+
+    def post(key: str):
+        return client.post(
+            "/api/relay-failures/",
+            report,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+
+    _, reader = create_key(two["a"], scopes=["read"])
+    refused = post(reader)
+    assert refused.status_code == 403
+    assert "events:write" in refused.json()["error"]
+    settings.RELAY_API_RATE_PER_MINUTE = 2
+    _, writer = create_key(two["a"], scopes=["events:write"])
+    assert [post(writer).status_code for _ in range(3)] == [202, 202, 429]
+
+
 def test_it_rate_limits_each_key_on_its_own(client, two, settings) -> None:
     settings.RELAY_API_RATE_PER_MINUTE = 3
     _, busy = create_key(two["a"])

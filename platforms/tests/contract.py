@@ -414,6 +414,29 @@ class PlatformContract:
             pytest.fail(f"{self.platform}: no given_{given} to prepare the fake")
         hook(sandbox, account, context)
 
+    # A fixture of the authorization-code exchange (sign-in, re-sync) is taken with a code the
+    # fake issued on its consent page, or one already redeemed once.
+    def given_code_issued(self, sandbox, account: PlatformAccount, context) -> None:
+        flow, params, redirect_uri = self._signed_in(get_adapter(self.platform), account)
+        context.update(
+            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
+        )
+
+    def given_code_redeemed(self, sandbox, account: PlatformAccount, context) -> None:
+        adapter = get_adapter(self.platform)
+        flow, params, redirect_uri = self._signed_in(adapter, account)
+        adapter.finish_oauth(flow, params, redirect_uri=redirect_uri)  # the code is spent
+        context.update(
+            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
+        )
+
+    def _signed_in(
+        self, adapter: PlatformAdapter, account: PlatformAccount
+    ) -> tuple[dict[str, Any], dict[str, str], str]:
+        redirect_uri = f"{settings.SITE_URL}/resync/callback/"
+        start = adapter.begin_oauth(redirect_uri=redirect_uri, login_hint=account.person.email)
+        return start.flow, self._consent(start.url, allow=True), redirect_uri
+
     # --- helpers ------------------------------------------------------------------------------
     def _needs_lookup(self) -> None:
         if not self.supports_lookup:

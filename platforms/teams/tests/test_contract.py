@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 
 from platforms.base import PlatformAdapter
-from platforms.registry import get_adapter
 from platforms.sandbox.fakes.teams import connector as fake_connector
 from platforms.sandbox.models import SandboxUser
 from platforms.teams import connector as teams_connector
@@ -146,27 +145,6 @@ class TestTeamsContract(PlatformContract):
         # The re-sync: a real sign-in on the consent page, then the code redeemed through msal.
         flow, params, redirect_uri = self._signed_in(adapter, account)
         return adapter.finish_oauth(flow, params, redirect_uri=redirect_uri)
-
-    def given_code_issued(self, sandbox, account: PlatformAccount, context) -> None:
-        flow, params, redirect_uri = self._signed_in(get_adapter("teams"), account)
-        context.update(
-            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
-        )
-
-    def given_code_redeemed(self, sandbox, account: PlatformAccount, context) -> None:
-        adapter = get_adapter("teams")
-        flow, params, redirect_uri = self._signed_in(adapter, account)
-        adapter.finish_oauth(flow, params, redirect_uri=redirect_uri)  # the code is spent
-        context.update(
-            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
-        )
-
-    def _signed_in(
-        self, adapter: PlatformAdapter, account: PlatformAccount
-    ) -> tuple[dict[str, Any], dict[str, str], str]:
-        redirect_uri = f"{settings.SITE_URL}/resync/callback/"
-        start = adapter.begin_oauth(redirect_uri=redirect_uri, login_hint=account.person.email)
-        return start.flow, self._consent(start.url, allow=True), redirect_uri
 
     def exercise_discovery(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
         # msal reads the discovery document before the token call; Mio keeps it an hour.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from platforms.base import PlatformAdapter
@@ -185,25 +184,6 @@ class TestWebexContract(PlatformContract):
         if response.status_code != 200:
             raise adapter._error("token", response)
         return adapter._grant(response, scopes=list(flow.get("scopes") or []))
-
-    def given_code_issued(self, sandbox, account, context: dict[str, str]) -> None:
-        flow, params, redirect_uri = self._signed_in(get_adapter("webex"), account)
-        context.update(
-            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
-        )
-
-    def given_code_redeemed(self, sandbox, account, context: dict[str, str]) -> None:
-        adapter = get_adapter("webex")
-        flow, params, redirect_uri = self._signed_in(adapter, account)
-        adapter.finish_oauth(flow, params, redirect_uri=redirect_uri)  # the code is spent
-        context.update(
-            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
-        )
-
-    def _signed_in(self, adapter: PlatformAdapter, account) -> tuple[dict, dict[str, str], str]:
-        redirect_uri = f"{settings.SITE_URL}/resync/callback/"
-        start = adapter.begin_oauth(redirect_uri=redirect_uri, login_hint=account.person.email)
-        return start.flow, self._consent(start.url, allow=True), redirect_uri
 
     def exercise_direct(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
         return adapter.find_sent(self._installation(account), account, "contract-never-sent")

@@ -161,27 +161,6 @@ class TestZoomContract(PlatformContract):
         )
         return zoom_adapter._grant(payload)
 
-    def given_code_issued(self, sandbox, account: PlatformAccount, context) -> None:
-        flow, params, redirect_uri = self._signed_in(get_adapter("zoom"), account)
-        context.update(
-            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
-        )
-
-    def given_code_redeemed(self, sandbox, account: PlatformAccount, context) -> None:
-        adapter = get_adapter("zoom")
-        flow, params, redirect_uri = self._signed_in(adapter, account)
-        adapter.finish_oauth(flow, params, redirect_uri=redirect_uri)  # the code is spent
-        context.update(
-            code=params["code"], redirect_uri=redirect_uri, code_verifier=flow["code_verifier"]
-        )
-
-    def _signed_in(
-        self, adapter: PlatformAdapter, account: PlatformAccount
-    ) -> tuple[dict[str, Any], dict[str, str], str]:
-        redirect_uri = f"{settings.SITE_URL}/resync/callback/"
-        start = adapter.begin_oauth(redirect_uri=redirect_uri, login_hint=account.person.email)
-        return start.flow, self._consent(start.url, allow=True), redirect_uri
-
     def exercise_bot_token(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
         token = adapter._bot_token(self._installation(account), fresh=True)
         return {"access_token": token}

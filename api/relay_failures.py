@@ -9,7 +9,10 @@ Body (JSON object):
 - ``body``: the platform's raw error body, as a string or as the parsed JSON.
 
 Answers 202 with what the failure was classified as; 400 for a malformed report, 401 without a
-valid key, 404 for a user the tenant does not have on that platform, 405/413 as usual. The
+valid key, 403 for a key without the ``events:write`` scope, 404 for a user the tenant does not
+have on that platform, 429 (with Retry-After) past the key's rate limit, 405/413 as usual. The
+key is admitted exactly as by the versioned API (``api.keys.admit``: scope, rate limit, use
+count); this endpoint predates ``/api/v1/relay-events/`` and keeps its contract (DESIGN.md). The
 classification is kept in the account's history but decides nothing: our own check of the account
 runs at once (queued), and only what it finds can prompt anyone (tokens.events).
 """
@@ -23,6 +26,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from api.keys import MissingScope, RateLimited, admit
 from platforms.registry import ADAPTERS
 from tokens.events import report_relay_failure
 from tokens.relaykeys import authenticate
@@ -55,6 +59,14 @@ def relay_failures(request: HttpRequest) -> JsonResponse:
     relay_key = authenticate(key.strip()) if scheme.lower() == "bearer" else None
     if relay_key is None:
         return _error(401, "a valid relay key is required: 'Authorization: Bearer <key>'")
+    try:
+        admit(request, relay_key, "events:write")
+    except MissingScope as exc:
+        return _error(403, str(exc))
+    except RateLimited as exc:
+        response = _error(429, str(exc))
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if len(request.body) > MAX_BODY:
         return _error(413, f"the report must be at most {MAX_BODY} bytes")
     try:
