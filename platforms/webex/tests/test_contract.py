@@ -13,6 +13,7 @@ from platforms.registry import get_adapter
 from platforms.sandbox.models import SandboxToken
 from platforms.tests import corpus
 from platforms.tests.contract import SAMPLE, PlatformContract, ScriptCase
+from platforms.tests.user_sends import peer_of, relay_send
 from platforms.webex.tests.payloads import validate_card_payload
 from tokens.models import Credential
 
@@ -204,6 +205,13 @@ class TestWebexContract(PlatformContract):
         redirect_uri = f"{settings.SITE_URL}/resync/callback/"
         start = adapter.begin_oauth(redirect_uri=redirect_uri, login_hint=account.person.email)
         return start.flow, self._consent(start.url, allow=True), redirect_uri
+
+    def wire_context(self, account) -> dict[str, str]:
+        # A colleague to message as the person (the relay's user send).
+        return {**super().wire_context(account), "peer_email": peer_of(account)["email"]}
+
+    def exercise_user_send(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        return relay_send(wire, adapter, self.wire_context(account))
 
     def exercise_direct(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
         return adapter.find_sent(self._installation(account), account, "contract-never-sent")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from platforms.sandbox import core
 from platforms.sandbox.fakes.base import FakePlatform
 from platforms.sandbox.fakes.teams import (
+    chats,
     connector,
     consent,
     discovery,
@@ -47,6 +48,10 @@ class TeamsFake(FakePlatform):
         "bot_token": "POST login/botframework.com/oauth2/v2.0/token: the bot's client "
         "credentials token",
         "probe": "GET graph/v1.0/me: Microsoft Graph identity call",
+        "chats": "POST graph/v1.0/chats: a person's 1:1 chat with another user (their own "
+        "delegated token; the existing chat if there is one)",
+        "chat_send": "POST graph/v1.0/chats/<chat-id>/messages: a message the person sends in "
+        "their chat with their own token (user = the sender)",
         "conversations": "POST connector/teams/v3/conversations: create the 1:1 conversation "
         "(member: the 29: Teams user id, or the Entra object id)",
         "member": "GET connector/teams/v3/conversations/<id>/members/<member>: one member of the "
@@ -70,6 +75,8 @@ class TeamsFake(FakePlatform):
             path("login/<str:tenant>/oauth2/v2.0/authorize", consent.authorize, name="authorize"),
             path("login/<str:tenant>/oauth2/v2.0/token", entra.token, name="token"),
             path("graph/v1.0/me", graph.me, name="me"),
+            path("graph/v1.0/chats", chats.chats, name="chats"),
+            path("graph/v1.0/chats/<str:chat>/messages", chats.chat_messages, name="chat-messages"),
             path("connector/teams/v3/conversations", connector.conversations, name="conversations"),
             path(
                 "connector/teams/v3/conversations/<str:conversation>/members/<str:member>",

@@ -47,6 +47,8 @@ class WebexFake(FakePlatform):
         "token": "POST /v1/access_token: authorization code exchange and refresh",
         "probe": "GET /v1/people/me: the identity call",
         "send": "POST /v1/messages: the bot's direct message",
+        "user_send": "POST /v1/messages with a person's own token (toPersonEmail): their "
+        "message (user = the sender)",
         "direct": "GET /v1/messages/direct: the bot's 1:1 room with a person (user = them)",
         "authorize": "GET/POST /v1/authorize: the consent page",
     }
