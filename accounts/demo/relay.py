@@ -74,7 +74,7 @@ def prepare(site: str, port: int) -> DemoRelay | None:
         sys.executable,
         str(Path(settings.BASE_DIR) / "examples" / "relay" / "relay.py"),
         f"--mio={site}",
-        f"--slack-api={site}/sandbox/slack/api",
+        f"--sandbox={site}/sandbox",
         f"--port={port}",
         f"--state={Path(settings.VAR_DIR) / 'demo-relay-state.json'}",
     ]
