@@ -223,6 +223,21 @@ class Relay:
             out.append(message)
         return out
 
+    def on_healed(self, platform: str, email: str, user: str) -> None:
+        """Replay what the healed account's person had held. Messages are held under the email
+        they were posted with, which may not be the account's email on that platform (a Teams
+        UPN), so the directory says whose account it is."""
+        people = self.directory(platform) or {}
+        with self.store.lock:
+            held = {m.sender.lower() for m in self.store.messages if m.status == "held"}
+        for name in sorted(held):
+            person = people.get(name)
+            if name == email.lower() or (
+                person is not None
+                and ((user and person.user == user) or person.email.lower() == email.lower())
+            ):
+                self.replay(platform, name)
+
     def replay(self, platform: str, sender: str) -> int:
         """Send what ``sender`` had held on ``platform``, oldest first; stop at the first hold."""
         sent = 0
@@ -254,8 +269,9 @@ class Relay:
         if event.get("type") == "account.healed":
             data = event.get("data", {})
             threading.Thread(
-                target=self.replay,
-                args=(data.get("platform", ""), data.get("email", "")),
+                target=self.on_healed,
+                args=(str(data.get("platform", "")), str(data.get("email", ""))),
+                kwargs={"user": str(data.get("user", ""))},
                 daemon=True,
             ).start()
         return 204
