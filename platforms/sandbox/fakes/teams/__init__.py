@@ -1,8 +1,10 @@
-"""The Microsoft Teams fake: Entra ID (discovery, authorize + consent, token), Graph ``/me``, the
-Bot Framework connector, and Graph lifecycle notifications pushed to the project.
+"""The Microsoft Teams fake: Entra ID (discovery, authorize + consent, token), Graph ``/me``, a
+person's Graph chats (what a relay sends with their token), the Bot Framework connector, and
+Graph lifecycle notifications pushed to the project.
 
 Endpoints for the control API's ``script`` call: ``discovery``, ``authorize``, ``token``,
-``bot_token``, ``probe``, ``conversations``, ``member``, ``send`` (see ``endpoints``).
+``bot_token``, ``probe``, ``chats``, ``chat_send``, ``conversations``, ``member``, ``send`` (see
+``endpoints``).
 """
 
 from __future__ import annotations
