@@ -167,3 +167,16 @@ def test_it_holds_the_copy_for_a_broken_account_and_sends_it_when_the_account_he
         ("teams", "sent"),
         ("zoom", "sent"),
     ]
+
+
+def test_it_sends_again_when_the_platform_was_only_throttling(sandbox, relay) -> None:
+    world, alan, bob = everywhere(sandbox)
+    _, key = create_key(world.tenant, "reference relay")
+    url = relay(key)
+    throttled = {"code": 429, "message": "You have reached the maximum per-second rate limit."}
+    sandbox.script("zoom", "user_send", status=429, headers={"Retry-After": "1"}, body=throttled)
+
+    answer = post(url, platform="zoom", sender=alan.email, to=bob.email, text="Coffee?")
+
+    assert [(m["platform"], m["status"]) for m in answer["messages"]] == [("zoom", "sent")]
+    assert [m["sender"] for m in from_person(sandbox, "zoom", bob.email, "Coffee?")] == [alan.email]

@@ -170,17 +170,16 @@ class Relay:
         to = self.whom(message.platform, message.to)
         if not (to.user if NEEDS[message.platform] == "user" else to.user or to.email):
             return self._set(message, "failed", f"no {message.platform} id for {message.to}")
-        try:
-            outcome = sender(
-                self.platform_http,
-                self.apis[message.platform],
-                body["access_token"],
-                me,
-                to,
-                message.text,
-            )
-        except requests.RequestException as exc:  # the platform is unreachable: try later
-            return self._set(message, "held", f"platform unreachable: {type(exc).__name__}")
+        base, token = self.apis[message.platform], body["access_token"]
+        for attempt in range(3):
+            try:
+                outcome = sender(self.platform_http, base, token, me, to, message.text)
+            except requests.RequestException as exc:  # the platform is unreachable: try later
+                return self._set(message, "held", f"platform unreachable: {type(exc).__name__}")
+            if outcome.ok or not outcome.transient or attempt == 2:
+                break
+            # Throttled or failing for now: the account is fine, so no webhook would replay it.
+            time.sleep(min(max(outcome.retry_after, 1.0), 30.0))
         if outcome.ok:
             self.report(message.platform, message.sender, "ok")
             return self._set(message, "sent", "")

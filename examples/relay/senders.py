@@ -52,6 +52,12 @@ class Outcome:
     status: int
     body: str  # the platform's raw answer, reported to Mio as it came
     error: str  # a short name for the relay's page
+    retry_after: float = 0.0  # seconds, when the platform said (429, 503)
+
+    @property
+    def transient(self) -> bool:
+        """Throttled or failing for now (429, 5xx): worth trying again shortly."""
+        return self.status == 429 or self.status >= 500
 
 
 def _json(answer: requests.Response) -> dict:
@@ -63,9 +69,12 @@ def _json(answer: requests.Response) -> dict:
 
 
 def _outcome(answer: requests.Response, ok: bool, error: str = "") -> Outcome:
-    return Outcome(
-        ok, answer.status_code, answer.text, "" if ok else error or str(answer.status_code)
-    )
+    short = "" if ok else error or str(answer.status_code)
+    try:
+        retry_after = float(answer.headers.get("Retry-After") or 0)
+    except ValueError:  # an HTTP date: wait the minimum
+        retry_after = 0.0
+    return Outcome(ok, answer.status_code, answer.text, short, retry_after)
 
 
 def slack(
