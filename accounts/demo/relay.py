@@ -3,8 +3,10 @@
 ``demo_serve`` runs ``examples/relay/relay.py`` beside the web server and the workers. The relay
 gets a fresh key for the Slack story tenant (the previous demo key is revoked) and that tenant's
 webhook endpoint pointing at it. Once the site is up, the person whose Slack account the story
-broke "posts" a message to a colleague through the relay: the token API answers 409, so the
-relay holds it; when they re-sync, ``account.healed`` arrives and the relay delivers it.
+broke "posts" a message to a colleague on another platform of theirs, and the relay carries it
+to the others as them: where both have an account it goes out at once, but on Slack the token
+API answers 409, so the relay holds it; when they re-sync, ``account.healed`` arrives and the
+relay delivers it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class DemoRelay:
     url: str
     sender: PlatformAccount | None
     recipient: PlatformAccount | None
+    origin: str = ""  # where the sender "posted" it (blank: sent on Slack only)
 
 
 def prepare(site: str, port: int) -> DemoRelay | None:
@@ -74,12 +77,21 @@ def prepare(site: str, port: int) -> DemoRelay | None:
         sys.executable,
         str(Path(settings.BASE_DIR) / "examples" / "relay" / "relay.py"),
         f"--mio={site}",
-        f"--slack-api={site}/sandbox/slack/api",
+        f"--sandbox={site}/sandbox",
         f"--port={port}",
         f"--state={Path(settings.VAR_DIR) / 'demo-relay-state.json'}",
     ]
     log = Path(settings.VAR_DIR) / "demo-relay.log"
-    return DemoRelay(Child("reference relay", argv, SIGTERM, log=log), url, sender, recipient)
+    # Posted on another platform of the sender's, so the relay carries it to the rest (Slack too).
+    origin = (
+        PlatformAccount.objects.filter(person=sender.person)
+        .exclude(platform="slack")
+        .order_by("platform")
+        .values_list("platform", flat=True)
+        .first()
+    ) or ""
+    child = Child("reference relay", argv, SIGTERM, log=log)
+    return DemoRelay(child, url, sender, recipient, origin)
 
 
 def post_first_message(relay: DemoRelay) -> None:
@@ -98,12 +110,13 @@ def post_first_message(relay: DemoRelay) -> None:
         if relay.sender is None or relay.recipient is None:
             return
         name = relay.recipient.person.name.split()[0]
+        where = {"origin": relay.origin} if relay.origin else {"platform": "slack"}
         http.post(
             f"{relay.url}/messages",
             json={
-                "platform": "slack",
+                **where,
                 "sender": relay.sender.person.email,
-                "to": relay.recipient.upstream_user_id,
+                "to": relay.recipient.person.email,
                 "text": f"Hi {name}, are we still on for the review at 3?",
             },
             timeout=60,

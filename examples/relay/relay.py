@@ -13,8 +13,10 @@ relay API alone (docs/relay.md):
 - the ``account.healed`` webhook (Standard Webhooks, verified, de-duplicated by webhook-id)
   replays that person's held messages, in order, once.
 
-Sending is implemented for Slack (``chat.postMessage`` with the person's user token), the
-platform whose user-token send the sandbox serves. Run ``python relay.py --help``.
+A message posted on one platform goes to the same recipient on each of the others where both
+people have an account (Mio's ``GET /api/v1/accounts/`` says who is where), one delivery per
+platform, each held and replayed on its own. How each platform is called as the person is in
+``senders.py``. Run ``python relay.py --help``.
 """
 
 from __future__ import annotations
@@ -34,15 +36,20 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import requests
+from senders import NEEDS, SENDERS, Person, bases
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+PLATFORMS = tuple(SENDERS)
 
 
 @dataclass
 class Message:
     platform: str  # where it goes (and the sender's account used to send it)
     sender: str  # the sender's email
-    to: str  # the recipient on that platform (a Slack user or channel id)
+    to: str  # the recipient: their email, or their id on that platform
     text: str
+    origin: str = ""  # the platform it was posted on (blank: sent to ``platform`` only)
+    post: str = ""  # the id shared by the deliveries of one posted message
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     status: str = "new"  # new, held, sent, failed
     detail: str = ""
@@ -81,9 +88,10 @@ class Store:
 
 
 class Relay:
-    def __init__(self, mio: str, key: str, secret: str, slack_api: str, store: Store) -> None:
+    def __init__(self, mio: str, key: str, secret: str, apis: dict[str, str], store: Store) -> None:
         self.mio = mio.rstrip("/")
-        self.slack_api = slack_api.rstrip("/")
+        self.apis = apis
+        self.people: dict[str, tuple[float, dict[str, Person]]] = {}
         self.webhook = Webhook(secret)
         self.store = store
         self.http = requests.Session()
@@ -107,6 +115,40 @@ class Relay:
         with contextlib.suppress(requests.RequestException):
             self.http.post(f"{self.mio}/api/v1/relay-events/", json={"events": [event]}, timeout=30)
 
+    def directory(self, platform: str, *, fresh: bool = False) -> dict[str, Person] | None:
+        """Who has an account on ``platform`` (by Mio email, platform email and id); None if the
+        key may not read accounts. Kept a minute; ``fresh`` reads it again."""
+        kept = self.people.get(platform)
+        if kept and not fresh and time.monotonic() - kept[0] < 60:
+            return kept[1]
+        found: dict[str, Person] = {}
+        cursor: str | None = ""
+        while cursor is not None:
+            params = {"platform": platform, "limit": 500, **({"cursor": cursor} if cursor else {})}
+            try:
+                answer = self.http.get(f"{self.mio}/api/v1/accounts/", params=params, timeout=30)
+            except requests.RequestException:
+                return None
+            if answer.status_code != 200:
+                return None
+            page = answer.json()
+            for account in page["items"]:
+                person = Person(account["user"], account["email"] or account["person"])
+                for name in (account["person"], account["email"], account["user"]):
+                    if name:
+                        found[name.lower()] = person
+            cursor = page.get("next")
+        self.people[platform] = (time.monotonic(), found)
+        return found
+
+    def whom(self, platform: str, to: str) -> Person:
+        """The recipient on ``platform``: from the directory, else ``to`` taken as it is."""
+        for fresh in (False, True):
+            people = self.directory(platform, fresh=fresh) or {}
+            if to.lower() in people:
+                return people[to.lower()]
+        return Person("", to) if "@" in to else Person(to, "")
+
     # --- sending -----------------------------------------------------------------------------
     def send(self, message: Message) -> str:
         """Try to send ``message`` now; returns its new status (``sent``, ``held``, ``failed``)."""
@@ -120,27 +162,32 @@ class Relay:
             return self._set(message, "held", f"account {body.get('situation')}: waiting")
         if status != 200:
             return self._set(message, "failed", body.get("error", f"token API answered {status}"))
-        answer = self.platform_http.post(
-            f"{self.slack_api}/chat.postMessage",
-            headers={"Authorization": f"Bearer {body['access_token']}"},
-            json={"channel": message.to, "text": message.text},
-            timeout=30,
-        )
-        result = (
-            answer.json()
-            if answer.headers.get("content-type", "").startswith("application/json")
-            else {}
-        )
-        if answer.ok and result.get("ok"):
+        sender = SENDERS.get(message.platform)
+        if sender is None:
+            return self._set(message, "failed", f"no sender for {message.platform!r}")
+        account = body.get("account") or {}
+        me = Person(str(account.get("user") or ""), str(account.get("email") or message.sender))
+        to = self.whom(message.platform, message.to)
+        if not (to.user if NEEDS[message.platform] == "user" else to.user or to.email):
+            return self._set(message, "failed", f"no {message.platform} id for {message.to}")
+        base, token = self.apis[message.platform], body["access_token"]
+        for attempt in range(3):
+            try:
+                outcome = sender(self.platform_http, base, token, me, to, message.text)
+            except requests.RequestException as exc:  # the platform is unreachable: try later
+                return self._set(message, "held", f"platform unreachable: {type(exc).__name__}")
+            if outcome.ok or not outcome.transient or attempt == 2:
+                break
+            # Throttled or failing for now: the account is fine, so no webhook would replay it.
+            time.sleep(min(max(outcome.retry_after, 1.0), 30.0))
+        if outcome.ok:
             self.report(message.platform, message.sender, "ok")
             return self._set(message, "sent", "")
         # The raw platform error goes to Mio, which checks the account; keep the message.
         self.report(
-            message.platform, message.sender, "error", status=answer.status_code, body=answer.text
+            message.platform, message.sender, "error", status=outcome.status, body=outcome.body
         )
-        return self._set(
-            message, "held", f"platform said {result.get('error') or answer.status_code}"
-        )
+        return self._set(message, "held", f"platform said {outcome.error}")
 
     def _set(self, message: Message, status: str, detail: str) -> str:
         with self.store.lock:
@@ -159,6 +206,36 @@ class Relay:
         if earlier:  # keep their order: it waits behind them
             return self._set(message, "held", "waiting behind earlier held messages")
         return self.send(message)
+
+    def post_everywhere(self, origin: str, sender: str, to: str, text: str) -> list[Message]:
+        """``sender`` posted ``text`` to ``to`` on ``origin``: send it on each other platform
+        where both have an account (all others when the key may not read accounts)."""
+        post, out = uuid.uuid4().hex, []
+        for platform in PLATFORMS:
+            if platform == origin:
+                continue
+            people = self.directory(platform)
+            if people is not None and not {sender.lower(), to.lower()} <= set(people):
+                continue  # one of them has no account there
+            message = Message(platform, sender, to, text, origin=origin, post=post)
+            self.post(message)
+            out.append(message)
+        return out
+
+    def on_healed(self, platform: str, email: str, user: str) -> None:
+        """Replay what the healed account's person had held. Messages are held under the email
+        they were posted with, which may not be the account's email on that platform (a Teams
+        UPN), so the directory says whose account it is."""
+        people = self.directory(platform) or {}
+        with self.store.lock:
+            held = {m.sender.lower() for m in self.store.messages if m.status == "held"}
+        for name in sorted(held):
+            person = people.get(name)
+            if name == email.lower() or (
+                person is not None
+                and ((user and person.user == user) or person.email.lower() == email.lower())
+            ):
+                self.replay(platform, name)
 
     def replay(self, platform: str, sender: str) -> int:
         """Send what ``sender`` had held on ``platform``, oldest first; stop at the first hold."""
@@ -191,8 +268,9 @@ class Relay:
         if event.get("type") == "account.healed":
             data = event.get("data", {})
             threading.Thread(
-                target=self.replay,
-                args=(data.get("platform", ""), data.get("email", "")),
+                target=self.on_healed,
+                args=(str(data.get("platform", "")), str(data.get("email", ""))),
+                kwargs={"user": str(data.get("user", ""))},
                 daemon=True,
             ).start()
         return 204
@@ -202,15 +280,18 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Reference relay</title></head><body><h1>Reference relay</h1>
 <form method="post" action="/messages">
 <label>From (email) <input name="sender" required></label>
-<label>Send on <select name="platform"><option value="slack">Slack</option></select></label>
-<label>To (user or channel id) <input name="to" required></label>
+<label>Posted on <select name="origin"><option value="slack">Slack</option>
+<option value="teams">Teams</option><option value="zoom">Zoom</option>
+<option value="webex">Webex</option></select></label>
+<label>To (email or user id) <input name="to" required></label>
 <label>Message <input name="text" required></label>
-<button type="submit">Relay</button></form>
-<h2>Messages</h2><table><thead><tr><th>Sender</th><th>To</th><th>Message</th><th>Status</th><th>Detail</th></tr></thead>
+<button type="submit">Relay to the other platforms</button></form>
+<h2>Messages</h2><table><thead><tr><th>Sender</th><th>On</th><th>To</th><th>Message</th>
+<th>Status</th><th>Detail</th></tr></thead>
 <tbody>{rows}</tbody></table></body></html>"""
 ROW = (
-    '<tr data-status="{status}"><td>{sender}</td><td>{to}</td><td>{text}</td>'
-    "<td>{status}</td><td>{detail}</td></tr>"
+    '<tr data-status="{status}" data-platform="{platform}"><td>{sender}</td><td>{platform}</td>'
+    "<td>{to}</td><td>{text}</td><td>{status}</td><td>{detail}</td></tr>"
 )
 
 
@@ -248,15 +329,21 @@ def handler_for(relay: Relay) -> type[BaseHTTPRequestHandler]:
                 fields = json.loads(raw or b"{}")
             else:
                 fields = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-            message = Message(
-                platform=fields.get("platform", "slack"),
-                sender=fields.get("sender", ""),
-                to=fields.get("to", ""),
-                text=fields.get("text", ""),
-            )
-            status = relay.post(message)
+            sender, to, text = (str(fields.get(k) or "") for k in ("sender", "to", "text"))
+            origin, platform = str(fields.get("origin") or ""), str(fields.get("platform") or "")
+            if origin not in ("", *PLATFORMS) or platform not in ("", *PLATFORMS):
+                return self._answer(400, b'{"error": "unknown platform"}')
+            if not (sender and to and text) or not (origin or platform):
+                return self._answer(400, b'{"error": "sender, to, text and origin are required"}')
+            if origin:  # posted there: relayed to every other platform
+                sent = relay.post_everywhere(origin, sender, to, text)
+            else:  # sent on that one platform
+                sent = [Message(platform=platform, sender=sender, to=to, text=text)]
+                relay.post(sent[0])
             if "json" in self.headers.get("content-type", ""):
-                return self._answer(202, json.dumps({"id": message.id, "status": status}).encode())
+                rows = [{"id": m.id, "platform": m.platform, "status": m.status} for m in sent]
+                answer = {"messages": rows, **(rows[0] if len(rows) == 1 and not origin else {})}
+                return self._answer(202, json.dumps(answer).encode())
             self.send_response(303)
             self.send_header("location", "/")
             self.end_headers()
@@ -270,13 +357,18 @@ def main() -> None:
     parser.add_argument("--mio", default=env("MIO_URL", "http://127.0.0.1:8000"))
     parser.add_argument("--key", default=env("MIO_RELAY_KEY", ""), help="a relay API key")
     parser.add_argument("--secret", default=env("MIO_WEBHOOK_SECRET", ""), help="whsec_…")
-    parser.add_argument("--slack-api", default=env("SLACK_API_URL", "https://slack.com/api"))
+    parser.add_argument(
+        "--sandbox", default=env("SANDBOX_URL", ""), help="send through Mio's sandbox at this URL"
+    )
+    for platform in PLATFORMS:
+        parser.add_argument(f"--{platform}-api", help=f"{platform}'s API base (overrides)")
     parser.add_argument("--port", type=int, default=int(env("RELAY_PORT", "8010")))
     parser.add_argument("--state", default=env("RELAY_STATE", "relay-state.json"))
     args = parser.parse_args()
     if not args.key or not args.secret:
         parser.error("--key (MIO_RELAY_KEY) and --secret (MIO_WEBHOOK_SECRET) are required")
-    relay = Relay(args.mio, args.key, args.secret, args.slack_api, Store(Path(args.state)))
+    apis = bases(args.sandbox, **{p: getattr(args, f"{p}_api") or "" for p in PLATFORMS})
+    relay = Relay(args.mio, args.key, args.secret, apis, Store(Path(args.state)))
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(relay))
     threading.Thread(target=relay.replay_ready, daemon=True).start()
     print(f"relay listening on http://127.0.0.1:{args.port}/", flush=True)

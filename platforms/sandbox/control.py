@@ -176,6 +176,7 @@ def inbox(request: HttpRequest) -> JsonResponse:
                 "user": m.recipient,
                 "at": m.at.isoformat(),
                 "kind": m.kind,
+                "sender": m.sender or None,
                 "content_type": m.content_type,
                 "payload": m.payload,
             }

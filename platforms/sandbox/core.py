@@ -186,13 +186,17 @@ def deliver(
     *,
     content_type: str = "application/json",
     kind: str = "message",
+    sender: str = "",
 ) -> SandboxMessage:
+    """Put a message in ``recipient``'s inbox; ``sender`` names the person whose own token sent
+    it (a relay sending as them), blank for the bot."""
     return SandboxMessage.objects.create(
         platform=platform,
         recipient=recipient.lower(),
         payload=payload,
         content_type=content_type,
         kind=kind,
+        sender=sender.lower(),
     )
 
 

@@ -84,6 +84,8 @@ class SandboxMessage(models.Model):
     payload = models.TextField()  # the raw request body as the platform received it
     content_type = models.CharField(max_length=100, default="application/json")
     kind = models.CharField(max_length=32, default="message")
+    # Who sent it with their own (user) token, as a relay does; blank: the platform's bot.
+    sender = models.CharField(max_length=254, blank=True, default="")
 
     class Meta:
         ordering = ["at", "pk"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -24,7 +26,12 @@ def inbox(request: HttpRequest, platform: str, email: str) -> HttpResponse:
     messages = SandboxMessage.objects.filter(platform=platform, recipient=email.lower()).order_by(
         "at", "pk"
     )
-    items = [{"message": m, **fake.inbox_context(m)} for m in messages]
+    items = [
+        {"message": m, "person_text": person_text(m.payload)}
+        if m.sender
+        else {"message": m, **fake.inbox_context(m)}
+        for m in messages
+    ]
     return render(
         request,
         "sandbox/inbox.html",
@@ -36,3 +43,23 @@ def inbox(request: HttpRequest, platform: str, email: str) -> HttpResponse:
             "item_template": f"sandbox/inbox/{platform}.html",
         },
     )
+
+
+# Where each platform's user-send body holds its text: Slack ``text``, Graph
+# ``body.content``, Zoom ``message``, Webex ``text`` or ``markdown``.
+_TEXT_PATHS = (("text",), ("body", "content"), ("message",), ("markdown",))
+
+
+def person_text(payload: str) -> str:
+    """The text of a message a person sent with their own token (drawn as plain text)."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return payload
+    for path in _TEXT_PATHS:
+        value = body
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return payload

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from platforms.base import PlatformAdapter
+from platforms.sandbox.fakes.teams import chats as fake_chats
 from platforms.sandbox.fakes.teams import connector as fake_connector
 from platforms.sandbox.models import SandboxUser
 from platforms.teams import connector as teams_connector
@@ -17,6 +18,7 @@ from platforms.teams.errors import ENTRA_RULES, SUBERROR_RULES
 from platforms.teams.tests.helpers import validate_activity
 from platforms.tests import corpus
 from platforms.tests.contract import PlatformContract, ScriptCase
+from platforms.tests.user_sends import peer_of, relay_send
 from tokens.models import PlatformAccount
 
 
@@ -137,7 +139,19 @@ class TestTeamsContract(PlatformContract):
             teams_user_id=fake_connector.teams_user_id(user),
             conversation_id=fake_connector.conversation_id(user),
         )
+        # A colleague to chat with as the person (the relay's user send through Graph).
+        peer = peer_of(account)
+        context.update(
+            peer_email=peer["email"],
+            chat_id=fake_chats.chat_id(user, _sandbox_user_by_email(peer["email"])),
+        )
         return context
+
+    def exercise_chats(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        return relay_send(wire, adapter, self.wire_context(account))
+
+    def exercise_chat_send(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        return relay_send(wire, adapter, self.wire_context(account))
 
     def exercise_token(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
         if (wire.request.get("form") or {}).get("grant_type") != "authorization_code":
@@ -189,7 +203,11 @@ class TestTeamsContract(PlatformContract):
 
 
 def _sandbox_user(account: PlatformAccount) -> SandboxUser:
-    return SandboxUser.objects.get(platform="teams", email=account.person.email.lower())
+    return _sandbox_user_by_email(account.person.email)
+
+
+def _sandbox_user_by_email(email: str) -> SandboxUser:
+    return SandboxUser.objects.get(platform="teams", email=email.lower())
 
 
 def _fake_state(account: PlatformAccount, state: str) -> None:

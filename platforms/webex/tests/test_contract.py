@@ -12,6 +12,7 @@ from platforms.registry import get_adapter
 from platforms.sandbox.models import SandboxToken
 from platforms.tests import corpus
 from platforms.tests.contract import SAMPLE, PlatformContract, ScriptCase
+from platforms.tests.user_sends import peer_of, relay_send
 from platforms.webex.tests.payloads import validate_card_payload
 from tokens.models import Credential
 
@@ -184,6 +185,13 @@ class TestWebexContract(PlatformContract):
         if response.status_code != 200:
             raise adapter._error("token", response)
         return adapter._grant(response, scopes=list(flow.get("scopes") or []))
+
+    def wire_context(self, account) -> dict[str, str]:
+        # A colleague to message as the person (the relay's user send).
+        return {**super().wire_context(account), "peer_email": peer_of(account)["email"]}
+
+    def exercise_user_send(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        return relay_send(wire, adapter, self.wire_context(account))
 
     def exercise_direct(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
         return adapter.find_sent(self._installation(account), account, "contract-never-sent")

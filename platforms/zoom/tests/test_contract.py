@@ -13,6 +13,7 @@ from platforms.http import session_for
 from platforms.registry import get_adapter
 from platforms.tests import corpus
 from platforms.tests.contract import PlatformContract, ScriptCase
+from platforms.tests.user_sends import peer_of, relay_send
 from platforms.zoom import adapter as zoom_adapter
 from platforms.zoom.adapter import TOKEN_URL
 from platforms.zoom.chatbot import CONTENT_SCHEMA, ENVELOPE_SCHEMA, jid_for
@@ -177,7 +178,12 @@ class TestZoomContract(PlatformContract):
             "to_jid": account.chat_address,
             # What the adapter used to build from the user id: no user's JID on the fake.
             "convention_jid": jid_for(account.upstream_user_id),
+            # A colleague to message as the person (the relay's user send).
+            "peer_email": peer_of(account)["email"],
         }
+
+    def exercise_user_send(self, wire: corpus.Wire, adapter: PlatformAdapter, account) -> Any:
+        return relay_send(wire, adapter, self.wire_context(account))
 
     def given_wrong_client_secret(self, sandbox, account, context: dict[str, str]) -> None:
         context["basic_auth"] = _basic(settings.PLATFORM_APPS["zoom"]["client_id"], "not-it")

@@ -342,7 +342,9 @@ def chat_post_message(request: HttpRequest) -> HttpResponse:
     raw = request.body.decode("utf-8", "replace")
     if request.content_type != "application/json":
         raw = json.dumps(params)
-    delivered = core.deliver(PLATFORM, recipient.email, raw)
+    # A user token posts as that person (a relay sending for them): the inbox says who.
+    person = token.user.email if token.kind == SandboxToken.Kind.ACCESS and token.user else ""
+    delivered = core.deliver(PLATFORM, recipient.email, raw, sender=person)
     # The stored message's time is its ts: conversations.history names it the same way.
     ts = state.ts_of(delivered.at)
     bot_user = token.meta.get("bot_user_id") or (token.user.upstream_id if token.user else "")

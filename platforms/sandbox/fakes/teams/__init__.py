@@ -1,8 +1,10 @@
-"""The Microsoft Teams fake: Entra ID (discovery, authorize + consent, token), Graph ``/me``, the
-Bot Framework connector, and Graph lifecycle notifications pushed to the project.
+"""The Microsoft Teams fake: Entra ID (discovery, authorize + consent, token), Graph ``/me``, a
+person's Graph chats (what a relay sends with their token), the Bot Framework connector, and
+Graph lifecycle notifications pushed to the project.
 
 Endpoints for the control API's ``script`` call: ``discovery``, ``authorize``, ``token``,
-``bot_token``, ``probe``, ``conversations``, ``member``, ``send`` (see ``endpoints``).
+``bot_token``, ``probe``, ``chats``, ``chat_send``, ``conversations``, ``member``, ``send`` (see
+``endpoints``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.utils import timezone
 from platforms.sandbox import core
 from platforms.sandbox.fakes.base import FakePlatform
 from platforms.sandbox.fakes.teams import (
+    chats,
     connector,
     consent,
     discovery,
@@ -49,6 +52,10 @@ class TeamsFake(FakePlatform):
         "app_token": "POST login/<tenant>/oauth2/v2.0/token: the Entra app's own client "
         "credentials token (app-only Graph; check_platforms)",
         "probe": "GET graph/v1.0/me: Microsoft Graph identity call",
+        "chats": "POST graph/v1.0/chats: a person's 1:1 chat with another user (their own "
+        "delegated token; the existing chat if there is one)",
+        "chat_send": "POST graph/v1.0/chats/<chat-id>/messages: a message the person sends in "
+        "their chat with their own token (user = the sender)",
         "conversations": "POST connector/teams/v3/conversations: create the 1:1 conversation "
         "(member: the 29: Teams user id, or the Entra object id)",
         "member": "GET connector/teams/v3/conversations/<id>/members/<member>: one member of the "
@@ -72,6 +79,8 @@ class TeamsFake(FakePlatform):
             path("login/<str:tenant>/oauth2/v2.0/authorize", consent.authorize, name="authorize"),
             path("login/<str:tenant>/oauth2/v2.0/token", entra.token, name="token"),
             path("graph/v1.0/me", graph.me, name="me"),
+            path("graph/v1.0/chats", chats.chats, name="chats"),
+            path("graph/v1.0/chats/<str:chat>/messages", chats.chat_messages, name="chat-messages"),
             path("connector/teams/v3/conversations", connector.conversations, name="conversations"),
             path(
                 "connector/teams/v3/conversations/<str:conversation>/members/<str:member>",

@@ -48,6 +48,8 @@ class WebexFake(FakePlatform):
         "probe": "GET /v1/people/me: the identity call",
         "bot_probe": "GET /v1/people/me with the bot's token: the bot's own details",
         "send": "POST /v1/messages: the bot's direct message",
+        "user_send": "POST /v1/messages with a person's own token (toPersonEmail): their "
+        "message (user = the sender)",
         "direct": "GET /v1/messages/direct: the bot's 1:1 room with a person (user = them)",
         "authorize": "GET/POST /v1/authorize: the consent page",
     }

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from platforms.sandbox import core
+from platforms.sandbox.fakes.webex import user_send
 from platforms.sandbox.fakes.webex.shapes import (
     BOT_EMAIL,
     CARD_TYPE,
@@ -169,6 +170,9 @@ def people_me(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 def messages(request: HttpRequest) -> HttpResponse:
+    # A person's own token sends as them (user_send.py); the rest is the bot's send.
+    if (person := user_send.user_token(core.bearer(request))) is not None:
+        return user_send.person_message(request, person)
     body = core.json_body(request)
     recipient = body.get("toPersonEmail") if isinstance(body.get("toPersonEmail"), str) else ""
     if answer := core.intercept(request, KEY, "send", recipient):

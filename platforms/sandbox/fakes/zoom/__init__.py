@@ -19,7 +19,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 
 from platforms.sandbox.fakes.base import FakePlatform
-from platforms.sandbox.fakes.zoom import consent, views
+from platforms.sandbox.fakes.zoom import consent, user_chat, views
 from platforms.sandbox.fakes.zoom import tokens as T
 from platforms.sandbox.models import SandboxMessage, SandboxUser
 
@@ -47,6 +47,8 @@ class ZoomFake(FakePlatform):
         "bot_token": "POST zoom.us/oauth/token?grant_type=client_credentials (chatbot token)",
         "probe": "GET api.zoom.us/v2/users/me",
         "send": "POST api.zoom.us/v2/im/chat/messages (chatbot message)",
+        "user_send": "POST api.zoom.us/v2/chat/users/me/messages: a person's own chat message "
+        "(to_contact: an email; user = the sender)",
         "authorize": "GET/POST zoom.us/oauth/authorize (consent page)",
     }
     events = {
@@ -59,6 +61,11 @@ class ZoomFake(FakePlatform):
             path("oauth/token", views.token, name="token"),
             path("api/v2/users/me", views.users_me, name="users-me"),
             path("api/v2/im/chat/messages", views.chat_messages, name="chat-messages"),
+            path(
+                "api/v2/chat/users/<str:user_id>/messages",
+                user_chat.user_messages,
+                name="user-chat-messages",
+            ),
         ]
 
     def provision(
