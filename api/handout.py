@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import Person
+from mio_heal.compiled import CompiledQuery, instance
 from notifications.incidents import open_incidents_for
 from platforms.base import EXPIRY_MARGIN, CheckOutcome
 from platforms.errors import PlatformError
-from tokens import claims, relaykeys
+from tokens import claims
 from tokens.checking import adapter_for
 from tokens.locking import LockBusy
 from tokens.models import (
@@ -27,28 +29,34 @@ from tokens.models import (
     Credential,
     CredentialState,
     PlatformAccount,
-    RelayApiKey,
 )
 from tokens.recording import record
 from tokens.scheduling import WAITING_STATES
 from tokens.situations import audience_key, audience_of
 
 BROKEN_STATES = WAITING_STATES | {CredentialState.DISABLED}
-# What handing out a token reads (the rest, e.g. the refresh token, is loaded only to refresh).
-HOT_FIELDS = (
+# What handing out a token reads, in field order (the rest, e.g. the refresh token, is loaded
+# only to refresh).
+ACCOUNT_FIELDS = [
+    "id",
+    "person_id",
     "platform",
     "upstream_user_id",
     "workspace_id",
     "email",
-    "person_id",
-    "credential__access_token",
-    "credential__expires_at",
-    "credential__scopes",
-    "credential__state",
-    "credential__situation",
-    "credential__state_changed_at",
-    "credential__last_refreshed_at",
-)
+    "credential_id",
+]
+CREDENTIAL_FIELDS = [
+    "id",
+    "tenant_id",
+    "access_token",
+    "expires_at",
+    "scopes",
+    "state",
+    "situation",
+    "state_changed_at",
+]
+PERSON_FIELDS = ["id", "tenant_id", "email"]
 DEFAULT_RETRY_AFTER = 5
 
 
@@ -71,40 +79,54 @@ class TryLater(Exception):
     reason: str
 
 
-def find(secret: str, platform: str, user: str) -> tuple[RelayApiKey, PlatformAccount] | None:
-    """The live key ``secret`` and its tenant's account ``user`` on ``platform``, in one query
-    (with the credential, its refresh token left undecrypted); None when either is missing."""
-    account = (
-        _matching(PlatformAccount.objects.filter(platform=platform), user)
-        .filter(
-            person__tenant__relay_keys__key_hash=relaykeys.key_hash(secret),
-            person__tenant__relay_keys__revoked_at__isnull=True,
-        )
-        .exclude(credential=None)
-        .select_related("credential")
-        .only(*HOT_FIELDS)
-        .annotate(
-            _tenant_id=F("person__tenant_id"),
-            _key_id=F("person__tenant__relay_keys__id"),
-            _key_name=F("person__tenant__relay_keys__name"),
-            _key_prefix=F("person__tenant__relay_keys__prefix"),
-            _key_scopes=F("person__tenant__relay_keys__scopes"),
-            _key_last_used=F("person__tenant__relay_keys__last_used_at"),
-        )
-        .first()
+def _hot(accounts: QuerySet[PlatformAccount], tenant: int) -> QuerySet:
+    """``accounts`` of ``tenant`` with their person and credential: one row, one query."""
+    return (
+        accounts.filter(person__tenant_id=tenant, credential__isnull=False)
+        .order_by("pk")
+        .values(
+            *ACCOUNT_FIELDS,
+            *(f"credential__{name}" for name in CREDENTIAL_FIELDS),
+            *(f"person__{name}" for name in PERSON_FIELDS),
+        )[:1]
     )
-    if account is None:
+
+
+# Built and compiled once (``mio_heal.compiled``): the relay's hot path is the ORM's own query
+# without rebuilding it per request. By the platform's user id, or, when ``user`` has an @, by
+# email (``tokens.events.find_account``'s rule).
+_BY_ID = CompiledQuery(
+    lambda tenant, platform, user: _hot(
+        PlatformAccount.objects.filter(platform=platform, upstream_user_id=user), tenant
+    ),
+    tenant=int,
+    platform=str,
+    user=str,
+)
+_BY_EMAIL = CompiledQuery(
+    lambda tenant, platform, user: _hot(
+        PlatformAccount.objects.filter(platform=platform).filter(
+            Q(email__iexact=user) | Q(person__email__iexact=user)
+        ),
+        tenant,
+    ),
+    tenant=int,
+    platform=str,
+    user=str,
+)
+
+
+def find(tenant_id: int, platform: str, user: str) -> PlatformAccount | None:
+    """``tenant_id``'s account ``user`` on ``platform``, with its person and credential (the
+    refresh token left unread), in one query; None when there is none."""
+    query = _BY_EMAIL if "@" in user else _BY_ID
+    row = query.first(tenant=tenant_id, platform=platform, user=user)
+    if row is None:
         return None
-    key = RelayApiKey(
-        pk=account._key_id,
-        tenant_id=account._tenant_id,
-        name=account._key_name,
-        prefix=account._key_prefix,
-        key_hash=relaykeys.key_hash(secret),
-        scopes=account._key_scopes,
-        last_used_at=account._key_last_used,
-    )
-    return key, account
+    account = instance(PlatformAccount, ACCOUNT_FIELDS, row)
+    account.credential = instance(Credential, CREDENTIAL_FIELDS, row, "credential__")
+    account.person = instance(Person, PERSON_FIELDS, row, "person__")
+    return account
 
 
 def token_for(account: PlatformAccount) -> tuple[PlatformAccount, Credential]:
@@ -136,13 +158,6 @@ def token_for(account: PlatformAccount) -> tuple[PlatformAccount, Credential]:
         refuse_broken(credential)
         raise TryLater(DEFAULT_RETRY_AFTER, "refresh failed") from None
     return account, fresh
-
-
-def _matching(accounts: QuerySet[PlatformAccount], user: str) -> QuerySet[PlatformAccount]:
-    """``tokens.events.find_account``'s rule: by email when ``user`` has an @, else by id."""
-    if "@" in user:
-        return accounts.filter(Q(email__iexact=user) | Q(person__email__iexact=user))
-    return accounts.filter(upstream_user_id=user)
 
 
 def refuse_broken(credential: Credential) -> None:
