@@ -208,3 +208,14 @@ class KeyAuth(HttpBearer):
         if key is None:
             return None
         return admit(request, key, self.scope)
+
+
+class DeferredKeyAuth(KeyAuth):
+    """For an operation that looks its key up together with what it reads, in one query (the
+    token API, the relay's hot path). Here only the key's form is checked; the operation must
+    then call ``admit`` with the key it found (the same checks as ``KeyAuth``: live, scope,
+    rate limit, use count), or raise ``AuthenticationError``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> str | None:  # type: ignore[override]
+        token = token.strip()
+        return token if relaykeys.well_formed(token) else None

@@ -7,11 +7,12 @@ from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
+from ninja.errors import AuthenticationError
 from ninja.renderers import JSONRenderer
 from pydantic import Field
 
 from api import handout
-from api.keys import KeyAuth
+from api.keys import DeferredKeyAuth, admit
 from api.schemas import (
     AUTH_ERRORS,
     PRINTABLE,
@@ -21,13 +22,14 @@ from api.schemas import (
     RetryLater,
     account_ref,
 )
+from tokens import relaykeys
 from tokens.secret import reveal
 from tokens.vault import VaultError
 
 SCOPE = "tokens:read"
 _JSON = JSONRenderer()  # what NinjaAPI renders answers with (the API sets no other renderer)
 _JSON_TYPE = f"{_JSON.media_type}; charset={_JSON.charset}"
-router = Router(tags=["tokens"], auth=KeyAuth(SCOPE))
+router = Router(tags=["tokens"], auth=DeferredKeyAuth(SCOPE))
 
 
 class TokenRequest(Schema):
@@ -69,14 +71,23 @@ def take_token(request: HttpRequest, body: TokenRequest, response: HttpResponse)
     **503**: the refresh failed for now — retry after `Retry-After` seconds.
     **404**: no such account in the key's tenant. Never refresh tokens yourself.
     """
-    key = request.auth  # type: ignore[attr-defined]  (admitted: scope, rate limit, use count)
+    secret = request.auth  # type: ignore[attr-defined]  (the bearer token, well formed)
     user = body.user.strip()
+    # The hot path: the key and the account in one query. Only when that finds nothing is the
+    # key looked up alone (``KeyAuth``'s check), to tell a bad key (401) from no account (404).
     try:
-        account = handout.find(key.tenant_id, body.platform, user) if user else None
+        found = handout.find(secret, body.platform, user) if user else None
     except VaultError:
         return _undecryptable(response)
-    if account is None:
+    if found is None:
+        key = relaykeys.authenticate(secret)
+        if key is None:
+            raise AuthenticationError
+        admit(request, key, SCOPE)
         return Status(404, {"error": f"no {body.platform} account {user!r} in this tenant"})
+    key, account = found
+    admit(request, key, SCOPE)
+    relaykeys.note_use(key)
     try:
         account, credential = handout.token_for(account)
         access_token = reveal(credential.access_token) or ""

@@ -1,5 +1,6 @@
-"""The token API's account lookup (``api.handout.find``, a query compiled once per connection by
-``mio_heal.compiled``): by the platform's user id or by email, exactly, in the key's tenant."""
+"""The token API's key and account lookup (``api.handout.find``, one query compiled once per
+connection by ``mio_heal.compiled``): by the platform's user id or by email, exactly, in the key's
+tenant."""
 
 from __future__ import annotations
 
