@@ -286,26 +286,22 @@ def _prepare(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def throughput_runs(env: dict[str, str], args: argparse.Namespace) -> dict[str, list[dict]]:
-    """``args.rounds`` runs of each side, taking turns, against one server."""
+def throughput_runs(
+    env: dict[str, str], args: argparse.Namespace, base: str
+) -> dict[str, list[dict]]:
+    """``args.rounds`` runs of each side, taking turns, against the server at ``base``."""
     seeded = _sub(env, "seed-api", str(args.users))
-    server = _start_server(env, args.port)
-    base = f"http://127.0.0.1:{args.port}"
     runs: dict[str, list[dict]] = {"ping": [], "tokens": [], "load": []}
-    try:
-        for _ in range(args.rounds):
-            runs["load"].append(os.getloadavg()[0])
-            for name, url, post in (
-                ("ping", f"{base}/bench/ping/", False),
-                ("tokens", f"{base}/api/v1/tokens/", True),
-            ):
-                runs[name].append(
-                    load(url, seeded["key"], seeded["users"], args.clients, args.seconds, post)
-                )
+    for _ in range(args.rounds):
         runs["load"].append(os.getloadavg()[0])
-    finally:
-        server.terminate()
-        server.wait(10)
+        for name, url, post in (
+            ("ping", f"{base}/bench/ping/", False),
+            ("tokens", f"{base}/api/v1/tokens/", True),
+        ):
+            runs[name].append(
+                load(url, seeded["key"], seeded["users"], args.clients, args.seconds, post)
+            )
+    runs["load"].append(os.getloadavg()[0])
     return runs
 
 
@@ -315,16 +311,27 @@ def median_run(runs: list[dict]) -> dict[str, float]:
 
 def table(args: argparse.Namespace) -> None:
     env = _prepare(args)
-    runs = throughput_runs(env, args)
-    evidence = {
-        mode: _sub(env, "evidence-run", str(args.accounts), str(args.used), mode)
-        for mode in ("today", "evidence")
-    }
+    server = _start_server(env, args.port)
+    try:  # the evidence runs call the platform sandbox this server mounts
+        runs = throughput_runs(env, args, f"http://127.0.0.1:{args.port}")
+        evidence = {
+            mode: _sub(env, "evidence-run", str(args.accounts), str(args.used), mode)
+            for mode in ("today", "evidence")
+        }
+    finally:
+        server.terminate()
+        server.wait(10)
     print(markdown(runs, evidence, args))
 
 
 def throughput(args: argparse.Namespace) -> None:
-    runs = throughput_runs(_prepare(args), args)
+    env = _prepare(args)
+    server = _start_server(env, args.port)
+    try:
+        runs = throughput_runs(env, args, f"http://127.0.0.1:{args.port}")
+    finally:
+        server.terminate()
+        server.wait(10)
     print("\n".join(throughput_markdown(runs, args)))
     print(json.dumps(runs))
 
