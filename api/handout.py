@@ -156,7 +156,7 @@ def token_for(account: PlatformAccount) -> tuple[PlatformAccount, Credential]:
     credential = account.credential
     refuse_broken(credential)
     if credential.access_token and not _expiring(credential):
-        return account, credential  # the common case: two queries in all, key check included
+        return account, credential  # the common case: one query in all, key check included
     # What a refresh and its recording need (the refresh token, the account's person).
     credential = Credential.objects.select_related(*claims.RELATED).get(pk=account.credential_id)
     adapter = adapter_for(platform)
