@@ -213,7 +213,8 @@ class KeyAuth(HttpBearer):
 class DeferredKeyAuth(KeyAuth):
     """For an operation that looks its key up together with what it reads, in one query (the
     token API, the relay's hot path). Here only the key's form is checked; the operation must
-    then call ``admit`` with the key it found, or raise ``AuthenticationError``."""
+    then call ``admit`` with the key it found (the same checks as ``KeyAuth``: live, scope,
+    rate limit, use count), or raise ``AuthenticationError``."""
 
     def authenticate(self, request: HttpRequest, token: str) -> str | None:  # type: ignore[override]
         token = token.strip()

@@ -1,14 +1,17 @@
 """Relay benchmarks (docs/benchmarks.md, issue 13).
 
-``python -m bench.relay table [--clients 50 --seconds 8 --accounts 200 --used 0.9]`` prints both
-tables; it needs PostgreSQL (``--database``, default ``mio_relay_bench`` on 127.0.0.1:5432,
-created if missing) and runs the server in its own process (``bench/serve.py``'s Nagle-free
-threaded server, production settings, the sandbox mounted).
+``python -m bench.relay table [--clients 50 --seconds 8 --rounds 5 --accounts 200 --used 0.9]``
+prints both tables (``throughput`` prints the first alone); it needs PostgreSQL
+(``--database``, default ``mio_relay_bench`` on 127.0.0.1:5432, created if missing) and runs the
+server in its own process (``bench/serve.py``'s Nagle-free threaded server, production
+settings, the sandbox mounted).
 
 1. **Token API throughput**: ``--clients`` threads, each with its own kept-alive connection,
    call ``POST /api/v1/tokens/`` (healthy accounts, tokens not due for refresh) for
    ``--seconds``; then the same against ``GET /bench/ping/``, a trivial JSON view behind the
-   same key check (rate limit, use count). Twice each, taking turns; the better run is shown.
+   same key check (rate limit, use count). ``--rounds`` times each, taking turns (the machine
+   is shared: interleaving spreads other work over both sides); each column is the median of
+   the rounds, and the ratio is the median of the rounds' ratios. The load average is printed.
 2. **Relay evidence**: ``--accounts`` Webex accounts (tokens minted by the sandbox) through one
    simulated day (``time-machine``): the scheduled sweep every 30 minutes, the real adapter
    over HTTP to the sandbox. Run once as today, once with the relay reporting an ``ok`` for a
@@ -268,7 +271,7 @@ def evidence_run(n: int, used_share: float, with_evidence: bool) -> dict[str, An
 
 
 # --- the tables ----------------------------------------------------------------------------------
-def table(args: argparse.Namespace) -> None:
+def _prepare(args: argparse.Namespace) -> dict[str, str]:
     from bench.health import _ensure_database
 
     env = bench_env(args.database, args.port)
@@ -280,32 +283,37 @@ def table(args: argparse.Namespace) -> None:
         env=env,
         check=True,
     )
+    return env
+
+
+def throughput_runs(
+    env: dict[str, str], args: argparse.Namespace, base: str
+) -> dict[str, list[dict]]:
+    """``args.rounds`` runs of each side, taking turns, against the server at ``base``."""
     seeded = _sub(env, "seed-api", str(args.users))
+    runs: dict[str, list[dict]] = {"ping": [], "tokens": [], "load": []}
+    for _ in range(args.rounds):
+        runs["load"].append(os.getloadavg()[0])
+        for name, url, post in (
+            ("ping", f"{base}/bench/ping/", False),
+            ("tokens", f"{base}/api/v1/tokens/", True),
+        ):
+            runs[name].append(
+                load(url, seeded["key"], seeded["users"], args.clients, args.seconds, post)
+            )
+    runs["load"].append(os.getloadavg()[0])
+    return runs
+
+
+def median_run(runs: list[dict]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def table(args: argparse.Namespace) -> None:
+    env = _prepare(args)
     server = _start_server(env, args.port)
-    try:
-        base = f"http://127.0.0.1:{args.port}"
-        runs: dict[str, list[dict]] = {"ping": [], "tokens": []}
-        for _ in range(2):
-            runs["ping"].append(
-                load(
-                    f"{base}/bench/ping/",
-                    seeded["key"],
-                    seeded["users"],
-                    args.clients,
-                    args.seconds,
-                    post=False,
-                )
-            )
-            runs["tokens"].append(
-                load(
-                    f"{base}/api/v1/tokens/",
-                    seeded["key"],
-                    seeded["users"],
-                    args.clients,
-                    args.seconds,
-                    post=True,
-                )
-            )
+    try:  # the evidence runs call the platform sandbox this server mounts
+        runs = throughput_runs(env, args, f"http://127.0.0.1:{args.port}")
         evidence = {
             mode: _sub(env, "evidence-run", str(args.accounts), str(args.used), mode)
             for mode in ("today", "evidence")
@@ -313,14 +321,28 @@ def table(args: argparse.Namespace) -> None:
     finally:
         server.terminate()
         server.wait(10)
-    best = {k: max(v, key=lambda r: r["rps"]) for k, v in runs.items()}
-    print(markdown(best, evidence, args))
+    print(markdown(runs, evidence, args))
 
 
-def markdown(best: dict, evidence: dict, args: argparse.Namespace) -> str:
-    ping, tokens = best["ping"], best["tokens"]
+def throughput(args: argparse.Namespace) -> None:
+    env = _prepare(args)
+    server = _start_server(env, args.port)
+    try:
+        runs = throughput_runs(env, args, f"http://127.0.0.1:{args.port}")
+    finally:
+        server.terminate()
+        server.wait(10)
+    print("\n".join(throughput_markdown(runs, args)))
+    print(json.dumps(runs))
+
+
+def throughput_markdown(runs: dict[str, list[dict]], args: argparse.Namespace) -> list[str]:
+    ping, tokens = median_run(runs["ping"]), median_run(runs["tokens"])
+    ratios = [t["rps"] / p["rps"] for p, t in zip(runs["ping"], runs["tokens"], strict=True)]
+    load = runs["load"]
     lines = [
-        f"{args.clients} concurrent clients, {args.seconds:g} s per run, better of two runs:",
+        f"{args.clients} concurrent clients, {args.seconds:g} s per run, {args.rounds} rounds "
+        f"taking turns, medians (1-minute load average {min(load):.1f} to {max(load):.1f}):",
         "",
         "| endpoint | requests | req/s | p50 ms | p99 ms | non-200 |",
         "|---|---:|---:|---:|---:|---:|",
@@ -330,14 +352,20 @@ def markdown(best: dict, evidence: dict, args: argparse.Namespace) -> str:
         ("`POST /api/v1/tokens/`", tokens),
     ):
         lines.append(
-            f"| {name} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
-            f"{r['p99_ms']:.1f} | {r['errors']} |"
+            f"| {name} | {r['requests']:.0f} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
+            f"{r['p99_ms']:.1f} | {r['errors']:.0f} |"
         )
     lines += [
         "",
-        f"Token API / trivial view throughput: **{tokens['rps'] / ping['rps']:.2f}x**",
+        f"Token API / trivial view throughput: **{statistics.median(ratios):.2f}x** "
+        f"(rounds: {', '.join(f'{x:.2f}' for x in ratios)})",
         "",
     ]
+    return lines
+
+
+def markdown(runs: dict[str, list[dict]], evidence: dict, args: argparse.Namespace) -> str:
+    lines = throughput_markdown(runs, args)
     lines += [
         f"{args.accounts} {PLATFORM.title()} accounts, one simulated day (sweeps every 30 min), "
         f"{args.used:.0%} of them used by the relay:",
@@ -366,14 +394,17 @@ def markdown(best: dict, evidence: dict, args: argparse.Namespace) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("table")
+    t = argparse.ArgumentParser(add_help=False)
     t.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", DATABASE))
     t.add_argument("--port", type=int, default=8766)
     t.add_argument("--clients", type=int, default=50)
     t.add_argument("--seconds", type=float, default=8.0)
+    t.add_argument("--rounds", type=int, default=5)
     t.add_argument("--users", type=int, default=200)
     t.add_argument("--accounts", type=int, default=200)
     t.add_argument("--used", type=float, default=0.9)
+    sub.add_parser("table", parents=[t])
+    sub.add_parser("throughput", parents=[t])
     s = sub.add_parser("serve")
     s.add_argument("address")
     a = sub.add_parser("seed-api")
@@ -385,6 +416,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "table":
         table(args)
+    elif args.command == "throughput":
+        throughput(args)
     elif args.command == "serve":
         serve(args.address)
     elif args.command == "seed-api":

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Tenant
+from mio_heal.compiled import CompiledQuery, instance
 from tokens.models import RelayApiKey, all_relay_scopes
 
 PREFIX = "mio_relay_"
@@ -49,17 +50,34 @@ def well_formed(key: str) -> bool:
     return key.startswith(PREFIX) and len(key) <= 200
 
 
+def _attnames(model: type) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+KEY_FIELDS = _attnames(RelayApiKey)
+TENANT_FIELDS = _attnames(Tenant)
+# Every request of the relay API runs this: built and compiled once (``mio_heal.compiled``),
+# still one indexed query per request, so a revoked key fails on its very next one.
+_LIVE_KEY = CompiledQuery(
+    lambda digest: (
+        RelayApiKey.objects.filter(key_hash=digest, revoked_at__isnull=True)
+        .order_by("pk")
+        .values(*KEY_FIELDS, *(f"tenant__{name}" for name in TENANT_FIELDS))[:1]
+    ),
+    digest=str,
+)
+
+
 def authenticate(key: str) -> RelayApiKey | None:
     """The live key matching ``key`` (its tenant loaded), or None."""
     if not well_formed(key):
         return None
-    found = (
-        RelayApiKey.objects.select_related("tenant")
-        .filter(key_hash=key_hash(key), revoked_at__isnull=True)
-        .first()
-    )
-    if found is not None:
-        note_use(found)
+    row = _LIVE_KEY.first(digest=key_hash(key))
+    if row is None:
+        return None
+    found = instance(RelayApiKey, KEY_FIELDS, row)
+    found.tenant = instance(Tenant, TENANT_FIELDS, row, prefix="tenant__")
+    note_use(found)
     return found
 
 
