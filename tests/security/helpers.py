@@ -14,6 +14,9 @@ from slack_sdk.signature import SignatureVerifier
 # Bookkeeping that a refused or acknowledged request may touch without changing anything that
 # matters: a platform event id remembered for de-duplication (purged after 7 days).
 DEDUP_TABLES = {"tokens_processedevent"}
+# Counted for every request a relay key makes, refused or not (api.keys.count_use): a key's daily
+# use, never anything a request could change for an account.
+USE_COUNT_TABLES = frozenset({"api_keyuse"})
 
 
 def tables() -> list[str]:
@@ -41,7 +44,7 @@ def credential_state() -> str:
 
 
 def snapshot(exclude: set[str] | frozenset[str] = frozenset()) -> tuple[dict[str, int], str]:
-    return row_counts(exclude), credential_state()
+    return row_counts(set(exclude) | USE_COUNT_TABLES), credential_state()
 
 
 def slack_headers(body: bytes | str, *, timestamp: int | None = None) -> dict[str, str]:
