@@ -29,8 +29,7 @@ from ninja.security import HttpBearer
 
 from accounts.models import Tenant
 from api.models import KeyUse
-from dashboard.models import AuditEntry
-from mio_heal import clientip
+from audit.records import record
 from tokens import relaykeys
 from tokens.models import RelayApiKey
 
@@ -70,19 +69,7 @@ def _audit(
     actor: str,
     detail: dict[str, Any],
 ) -> None:
-    user = getattr(request, "user", None)
-    signed_in = user is not None and user.is_authenticated
-    AuditEntry.objects.create(
-        actor=user if signed_in else None,
-        actor_name=user.get_username() if signed_in else (actor or "system")[:150],
-        action=action,
-        tenant_id=key.tenant_id,
-        target_type=key._meta.label,
-        target_id=str(key.pk),
-        target_label=str(key)[:255],
-        detail=detail,
-        ip=(clientip.client_ip(request) or None) if request is not None else None,
-    )
+    record(request, action, tenant_id=key.tenant_id, target=key, detail=detail, actor=actor)
 
 
 def create_key(

@@ -36,35 +36,43 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def _entry(
-    request: HttpRequest,
+    request: HttpRequest | None,
     action: str,
     tenant_id: int | None,
     target: Model | None,
     detail: dict[str, Any] | None,
+    actor: str = "",
 ) -> AuditEntry:
-    user = request.user
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    if signed_in:
+        actor_name = user.get_username()
+    else:
+        # Work done outside a request (a command, a scheduled task) names its actor or "system".
+        actor_name = actor[:150] or ("anonymous" if request is not None else "system")
     return AuditEntry(
-        actor=user if user.is_authenticated else None,
-        actor_name=user.get_username() if user.is_authenticated else "anonymous",
+        actor=user if signed_in else None,
+        actor_name=actor_name,
         action=action[:ACTION_MAX],
         tenant_id=tenant_id,
         target_type=target._meta.label if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_label=str(target)[:255] if target is not None else "",
         detail=detail or {},
-        ip=client_ip(request),
+        ip=client_ip(request) if request is not None else None,
     )
 
 
 def record(
-    request: HttpRequest,
+    request: HttpRequest | None,
     action: str,
     *,
     tenant_id: int | None,
     target: Model | None = None,
     detail: dict[str, Any] | None = None,
+    actor: str = "",
 ) -> AuditEntry:
-    entry = _entry(request, action, tenant_id, target, detail)
+    entry = _entry(request, action, tenant_id, target, detail, actor)
     entry.save()
     return entry
 

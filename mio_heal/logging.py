@@ -42,9 +42,6 @@ def redact(text: str) -> str:
     return text
 
 
-REDACT = "redact"
-
-
 def redact_every_handler() -> None:
     """Give every handler of every configured logger (and the root's) the redacting filter.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from dashboard.audit import AuditedAdmin
+from audit.records import AuditedAdmin
 from outbound.models import Attempt, Delivery, Endpoint
 
 

@@ -1,6 +1,6 @@
 """Managing webhook endpoints: create, rotate the secret, send again, enable, auto-disable.
 
-Every change is audited (``dashboard.models.AuditEntry``), by the signed-in admin or, for the
+Every change is audited (``audit.records.record``), by the signed-in admin or, for the
 automatic disable, by ``system``.
 """
 
@@ -21,8 +21,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.models import Membership, Tenant
-from dashboard.models import AuditEntry
-from mio_heal import clientip
+from audit.records import record
 from outbound import destinations
 from outbound.models import EVENT_TYPES, Delivery, Endpoint
 
@@ -38,19 +37,7 @@ def new_secret() -> str:
 def audit(
     action: str, target: Model, tenant_id: int, request: HttpRequest | None, **detail: Any
 ) -> None:
-    user = getattr(request, "user", None)
-    signed_in = user is not None and user.is_authenticated
-    AuditEntry.objects.create(
-        actor=user if signed_in else None,
-        actor_name=user.get_username() if signed_in else "system",
-        action=action,
-        tenant_id=tenant_id,
-        target_type=target._meta.label,
-        target_id=str(target.pk),
-        target_label=str(target)[:255],
-        detail=detail,
-        ip=(clientip.client_ip(request) or None) if request is not None else None,
-    )
+    record(request, action, tenant_id=tenant_id, target=target, detail=detail)
 
 
 def create_endpoint(

@@ -78,7 +78,8 @@ def plain(text: str, limit: int = VALUE_LIMIT, *, single_line: bool = False) -> 
 def markdown_fallback(message: Message) -> str:
     """The message as escaped markdown (Webex's ``markdown``, a card's ``fallbackText``).
 
-    Same layout as ``Message.plain_text()``; only Mio's own action links stay links.
+    The title in bold, the text, the facts as a list, then the actions; only Mio's own action
+    links stay links.
     """
     lines = [f"**{markdown(message.title, single_line=True)}**", "", markdown(message.text, 4000)]
     if message.facts:

@@ -23,14 +23,3 @@ class Message:
     # Stable per logical message: a platform that supports idempotent sends gets it, and the
     # sandbox records it, so a retried delivery is recognisable.
     idempotency_key: str = ""
-
-    def plain_text(self) -> str:
-        """Markdown-ish fallback for clients that cannot render cards (and for email)."""
-        lines = [f"**{self.title}**", "", self.text]
-        if self.facts:
-            lines.append("")
-            lines += [f"- {k}: {v}" for k, v in self.facts]
-        if self.actions:
-            lines.append("")
-            lines += [f"[{a.label}]({a.url})" for a in self.actions]
-        return "\n".join(lines)

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.demo.mfa import find_login
+from audit.records import record
 from dashboard import lockout
-from dashboard.models import AuditEntry
 
 
 class Command(BaseCommand):
@@ -22,14 +22,13 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no dashboard user {login!r}")
         was_locked = lockout.unlock(lockout.subject_of_user(user))
-        AuditEntry.objects.create(
-            actor=None,
-            actor_name="manage.py unlock_login",
-            action="admin.user.unlock_sign_in",
-            target_type=user._meta.label,
-            target_id=str(user.pk),
-            target_label=str(user)[:255],
+        record(
+            None,
+            "admin.user.unlock_sign_in",
+            tenant_id=None,
+            target=user,
             detail={"was_locked": was_locked},
+            actor="manage.py unlock_login",
         )
         state = "unlocked" if was_locked else "was not locked; its count is cleared"
         self.stdout.write(f"{user.get_username()}: {state}.")

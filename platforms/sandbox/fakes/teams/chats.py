@@ -219,13 +219,3 @@ def chat_messages(request: HttpRequest, chat: str) -> HttpResponse:
         },
         status=201,
     )
-
-
-def chat_text(payload: str) -> str:
-    """The text of a delivered chatMessage request, for the inbox."""
-    try:
-        body = json.loads(payload)
-    except ValueError:
-        return payload
-    content = body.get("body") if isinstance(body, dict) else None
-    return str(content.get("content") or "") if isinstance(content, dict) else ""
