@@ -10,12 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -23,54 +19,23 @@ from standardwebhooks.webhooks import Webhook
 
 from api.keys import create_key
 from notifications.tests.world import build
+from tests.relayproc import RelayProcesses
 
-ROOT = Path(__file__).resolve().parents[1]
 OTHERS = ("teams", "zoom", "webex")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def relay(sandbox, live_server, tmp_path):
-    """Start the reference relay for a key; returns (its URL, its webhook secret)."""
-    started: list[subprocess.Popen] = []
+    """Start the reference relay for a key; returns its URL (``relay.secret``: its secret)."""
+    relays = RelayProcesses(live_server.url, tmp_path)
     secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
     def start(key: str) -> str:
-        port = free_port()
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and example
-            [
-                sys.executable,
-                str(ROOT / "examples" / "relay" / "relay.py"),
-                f"--mio={live_server.url}",
-                f"--key={key}",
-                f"--secret={secret}",
-                f"--sandbox={live_server.url}/sandbox",
-                f"--port={port}",
-                f"--state={tmp_path / 'relay-state.json'}",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                requests.get(url + "/messages", timeout=1)
-                return url
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(process.stdout.read().decode() if process.stdout else "no relay")
+        return relays.start(key, secret)
 
     start.secret = secret  # type: ignore[attr-defined]
     yield start
-    for process in started:
-        process.terminate()
-        process.wait(10)
+    relays.stop()
 
 
 def everywhere(sandbox):

@@ -7,63 +7,24 @@ public API: its key, the token API, relay events, and the signed ``account.heale
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import Page, expect
 
 from api.keys import create_key
 from notifications.tests.world import build, payload_text
 from outbound.endpoints import create_endpoint
+from tests.relayproc import RelayProcesses, free_port
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def reference_relay(live_server, tmp_path):
-    started: list[subprocess.Popen] = []
-
-    def start(key: str, secret: str, port: int) -> str:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and example
-            [
-                sys.executable,
-                str(ROOT / "examples" / "relay" / "relay.py"),
-                f"--mio={live_server.url}",
-                f"--key={key}",
-                f"--secret={secret}",
-                f"--sandbox={live_server.url}/sandbox",
-                f"--port={port}",
-                f"--state={tmp_path / 'relay-state.json'}",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                requests.get(url + "/messages", timeout=1)
-                return url
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(process.stdout.read().decode() if process.stdout else "no relay")
-
-    yield start
-    for process in started:
-        process.terminate()
-        process.wait(10)
+    relays = RelayProcesses(live_server.url, tmp_path)
+    yield relays.start
+    relays.stop()
 
 
 def test_it_holds_messages_while_the_account_is_broken_and_replays_them_after_the_re_sync(
