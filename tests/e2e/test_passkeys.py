@@ -130,6 +130,10 @@ def test_it_signs_in_with_a_passkey_alone_and_as_the_second_factor(page: Page, l
     # The passkey also confirms it's you before a change to how you sign in.
     page.goto(f"{base}/accounts/2fa/webauthn/add/")
     page.get_by_role("link", name="Use a passkey").click()
+    # The button works through allauth's WebAuthn script: press it once the page has loaded it
+    # (pressed earlier it does nothing, and the test would wait for a page that never comes).
+    page.wait_for_url(re.compile(r"/accounts/2fa/webauthn/reauthenticate/"))
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(f"{base}/accounts/2fa/webauthn/add/")
     expect(page.get_by_label("Passkey name")).to_be_focused()
