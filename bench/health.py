@@ -29,23 +29,12 @@ import sys
 import time
 from typing import Any
 
-from bench.runs import BENCH_DIR, ROOT, bench_env, run, seed
+from bench.runs import BENCH_DIR, ROOT, bench_env, run, run_module, seed
 
 
 # --- orchestration --------------------------------------------------------------------------------
 def _sub(env: dict[str, str], *args: str) -> dict[str, Any]:
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bench.health", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"bench {' '.join(args)} failed:\n{out.stderr[-4000:]}")
-    sys.stderr.write(out.stderr)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_module("bench.health", env, *args, echo_stderr=True)
 
 
 def _ensure_database(database: str) -> None:

@@ -28,12 +28,10 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.runs import BENCH_DIR, bench_env
+from bench.runs import BENCH_DIR, ROOT, bench_env, run_module
 
-ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "postgres://postgres@127.0.0.1:5432/mio_relay_bench"
 # Webex's adapter calls the platform through ``requests`` (Slack's goes through slack-sdk's
 # urllib client), so every platform call can be counted at one place: requests' HTTPAdapter.
@@ -41,17 +39,7 @@ PLATFORM = "webex"
 
 
 def _sub(env: dict[str, str], *args: str) -> dict[str, Any]:
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bench.relay", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"bench.relay {' '.join(args)} failed:\n{out.stderr[-4000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_module("bench.relay", env, *args)
 
 
 # --- the server ----------------------------------------------------------------------------------

@@ -5,8 +5,10 @@ Started by ``bench.health`` in a fresh process per run, so each run's peak memor
 
 from __future__ import annotations
 
+import json
 import os
 import queue
+import subprocess
 import sys
 import threading
 import time
@@ -15,6 +17,31 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
+
+
+def run_module(
+    module: str, env: dict[str, str], *args: str, echo_stderr: bool = False
+) -> dict[str, Any]:
+    """Run ``python -m module *args`` in its own process; its last stdout line, as JSON.
+
+    Each measurement runs in a fresh process so one run's caches, pools and threads cannot
+    flatter or slow the next.
+    """
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{module} {' '.join(args)} failed:\n{out.stderr[-4000:]}")
+    if echo_stderr:
+        sys.stderr.write(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 PEOPLE_PER_TENANT = 500
 
 
