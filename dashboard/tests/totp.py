@@ -8,7 +8,6 @@ import hmac
 import struct
 import time
 
-
 # allauth accepts the current period's code only (MFA_TOTP_TOLERANCE is 0): a code taken in a
 # period's last seconds may be stale by the time a browser test's form reaches the server.
 FRESH_SECONDS = 5
